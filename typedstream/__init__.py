@@ -1,0 +1,76 @@
+"""typedstream: typed, async, pull-based streaming pipelines checked end to end by mypy and pyright."""
+
+from ._ops import BatchStage as BatchStage
+from ._ops import FlattenStage as FlattenStage
+from ._ops import SameStage as SameStage
+from ._ops import batch as batch
+from ._ops import batch_within as batch_within
+from ._ops import buffer as buffer
+from ._ops import concat as concat
+from ._ops import distinct as distinct
+from ._ops import filter as filter
+from ._ops import flat_map as flat_map
+from ._ops import flatten as flatten
+from ._ops import map as map
+from ._ops import merge as merge
+from ._ops import scan as scan
+from ._ops import skip as skip
+from ._ops import stateful_map as stateful_map
+from ._ops import take as take
+from ._ops import take_while as take_while
+from ._ops import tap as tap
+from ._ops import throttle as throttle
+from ._ops import timeout as timeout
+from ._ops import zip as zip
+from ._report import RunReport as RunReport
+from ._sink import Sink as Sink
+from ._sinks import EmptyStreamError as EmptyStreamError
+from ._sinks import count as count
+from ._sinks import first as first
+from ._sinks import fold as fold
+from ._sinks import for_each as for_each
+from ._sinks import to_list as to_list
+from ._source import Source as Source
+from ._source import source as source
+from ._stream import Stream as Stream
+
+__all__ = [
+    "BatchStage",
+    "EmptyStreamError",
+    "FlattenStage",
+    "RunReport",
+    "SameStage",
+    "Sink",
+    "Source",
+    "Stream",
+    "batch",
+    "batch_within",
+    "buffer",
+    "concat",
+    "count",
+    "distinct",
+    "filter",
+    "first",
+    "flat_map",
+    "flatten",
+    "fold",
+    "for_each",
+    "map",
+    "merge",
+    "scan",
+    "skip",
+    "source",
+    "stateful_map",
+    "take",
+    "take_while",
+    "tap",
+    "throttle",
+    "timeout",
+    "to_list",
+    "zip",
+]
+
+# Public names show their public path in reprs and tracebacks.
+for _name in ("BatchStage", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
+    globals()[_name].__module__ = __name__
+del _name

@@ -1,0 +1,286 @@
+"""Operator descriptions: small declarative values that the engine compiles.
+
+Every public operator (free function or method) builds one ``Op`` through the constructors here, so option
+checking happens once, when the pipeline is built, and names the stage and the option.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import _kernels as k
+
+if TYPE_CHECKING:
+    from ._runtime import Run
+
+__all__ = ["Op", "Origin"]
+
+Chunks = AsyncIterator[list[Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Op:
+    """One stage. Either an element/chunk kernel (``start``) or a custom async stage (``open``)."""
+
+    name: str
+    kind: str
+    start: Callable[[], k.Kernel] | None = None
+    is_async: bool = False
+    concurrency: int = 1
+    ordered: bool = True
+    window: int = 0
+    open: Callable[[Chunks, Run, Op], Chunks] | None = None
+    sources: tuple[Any, ...] = ()  # other Sources this stage reads (merge, zip, concat)
+    options: dict[str, Any] = field(default_factory=dict[str, Any])
+
+    @property
+    def fusable(self) -> bool:
+        return self.start is not None and not self.is_async and self.concurrency == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a Source's elements come from."""
+
+    kind: str  # "iterable" | "aiterable" | "chunks"
+    items: Any
+    chunk_size: int | None = None
+
+
+def is_async_callable(f: object) -> bool:
+    """True for ``async def`` functions, partials of them and objects with an ``async def __call__``."""
+    while isinstance(f, functools.partial):
+        f = f.func
+    if inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f):
+        return True
+    call = getattr(f, "__call__", None)
+    return call is not None and not inspect.isfunction(f) and inspect.iscoroutinefunction(call)
+
+
+def is_asyncgen_callable(f: object) -> bool:
+    while isinstance(f, functools.partial):
+        f = f.func
+    return inspect.isasyncgenfunction(f)
+
+
+def stage_name(given: str | None, f: object, default: str) -> str:
+    if given is not None:
+        if not isinstance(given, str) or not given:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"{default}: name= must be a non-empty str, got {given!r}")
+        return given
+    while isinstance(f, functools.partial):
+        f = f.func
+    name = getattr(f, "__name__", None)
+    if not isinstance(name, str) or name == "<lambda>":
+        return default
+    return name
+
+
+def check_callable(stage: str, what: str, f: object) -> None:
+    if not callable(f):
+        raise TypeError(f"stage {stage!r}: {what} must be callable, got {type(f).__name__} {f!r}")
+
+
+def check_count(stage: str, option: str, value: object, *, minimum: int) -> int:
+    # bool is an int subclass; concurrency=True is almost certainly a mistake.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"stage {stage!r}: {option} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"stage {stage!r}: {option} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_seconds(stage: str, option: str, value: object, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"stage {stage!r}: {option} must be a number of seconds, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero) or value != value:
+        raise ValueError(f"stage {stage!r}: {option} must be > 0 seconds, got {value!r}")
+    return float(value)
+
+
+# ----------------------------------------------------------------------------------------------- element ops
+
+
+def element(
+    kind: str,
+    f: Callable[..., Any],
+    *,
+    name: str | None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+) -> Op:
+    """map / filter / flat_map / tap / take_while: one user call per element."""
+    stage = stage_name(name, f, kind)
+    check_callable(stage, "the function", f)
+    check_count(stage, "concurrency", concurrency, minimum=1)
+    if not isinstance(ordered, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f"stage {stage!r}: ordered must be a bool, got {ordered!r}")
+    if window is None:
+        window = 32 * concurrency
+    check_count(stage, "window", window, minimum=concurrency)
+    is_async = is_async_callable(f)
+    fn: Callable[[Any], Any] = f
+    if kind == "flat_map":
+        fn = _async_drainer(f) if is_async else _drainer(f)
+    kernel_type = _ELEMENT_KERNELS[kind]
+    return Op(
+        name=stage,
+        kind=kind,
+        start=functools.partial(kernel_type, fn),
+        is_async=is_async,
+        concurrency=concurrency,
+        ordered=ordered,
+        window=window,
+    )
+
+
+_ELEMENT_KERNELS: dict[str, type[k.Kernel]] = {
+    "map": k.Kernel,
+    "filter": k.FilterKernel,
+    "tap": k.TapKernel,
+    "flat_map": k.FlatMapKernel,
+    "take_while": k.TakeWhileKernel,
+}
+
+
+async def _drain_async(items: AsyncIterable[Any]) -> list[Any]:
+    it = aiter(items)
+    try:
+        return [x async for x in it]
+    finally:
+        # An inner async generator abandoned by an error or cancellation is closed here, not by the GC.
+        aclose = getattr(it, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def drain(x: Any) -> Any:
+        inner = f(x)
+        if isinstance(inner, AsyncIterable):
+            return _drain_async(inner)  # pyright: ignore[reportUnknownArgumentType]
+        if inspect.isawaitable(inner):
+            return _await_then_drain(inner)
+        return list(inner)
+
+    return drain
+
+
+async def _await_then_drain(pending: Any) -> list[Any]:
+    inner = await pending
+    if isinstance(inner, AsyncIterable):
+        return await _drain_async(inner)  # pyright: ignore[reportUnknownArgumentType]
+    return list(inner)
+
+
+def _async_drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    async def drain(x: Any) -> list[Any]:
+        inner = f(x)
+        if inspect.isawaitable(inner):
+            inner = await inner
+        if isinstance(inner, AsyncIterable):
+            return await _drain_async(inner)  # pyright: ignore[reportUnknownArgumentType]
+        return list(inner)
+
+    return drain
+
+
+# ------------------------------------------------------------------------------------------------ chunk ops
+
+
+def take(n: int) -> Op:
+    check_count("take", "n", n, minimum=0)
+    return Op(name="take", kind="take", start=functools.partial(k.TakeKernel, n), options={"n": n})
+
+
+def skip(n: int) -> Op:
+    check_count("skip", "n", n, minimum=0)
+    return Op(name="skip", kind="skip", start=functools.partial(k.SkipKernel, n), options={"n": n})
+
+
+def batch(n: int) -> Op:
+    check_count("batch", "n", n, minimum=1)
+    return Op(name="batch", kind="batch", start=functools.partial(k.BatchKernel, n), options={"n": n})
+
+
+def flatten() -> Op:
+    return Op(name="flatten", kind="flatten", start=k.FlattenKernel)
+
+
+def distinct(key: Callable[[Any], Hashable] | None, name: str | None) -> Op:
+    stage = stage_name(name, key, "distinct") if key is not None else (name or "distinct")
+    if key is not None:
+        check_callable(stage, "key", key)
+    return Op(name=stage, kind="distinct", start=functools.partial(k.DistinctKernel, key))
+
+
+def scan(init: Any, f: Callable[[Any, Any], Any], name: str | None) -> Op:
+    stage = stage_name(name, f, "scan")
+    check_callable(stage, "the function", f)
+    return Op(name=stage, kind="scan", start=functools.partial(k.scan_kernel, init, f))
+
+
+def stateful_map(init: Any, f: Callable[[Any, Any], tuple[Any, Any]], name: str | None) -> Op:
+    stage = stage_name(name, f, "stateful_map")
+    check_callable(stage, "the function", f)
+    return Op(name=stage, kind="stateful_map", start=functools.partial(k.stateful_map_kernel, init, f))
+
+
+# ------------------------------------------------------------------------------------------------ async ops
+
+
+def buffer(n: int) -> Op:
+    from ._runtime import open_buffer
+
+    check_count("buffer", "n", n, minimum=1)
+    return Op(name="buffer", kind="buffer", open=open_buffer, options={"n": n})
+
+
+def batch_within(n: int, seconds: float) -> Op:
+    from ._runtime import open_batch_within
+
+    check_count("batch_within", "n", n, minimum=1)
+    secs = check_seconds("batch_within", "seconds", seconds)
+    return Op(name="batch_within", kind="batch_within", open=open_batch_within, options={"n": n, "seconds": secs})
+
+
+def timeout(seconds: float) -> Op:
+    from ._runtime import open_timeout
+
+    secs = check_seconds("timeout", "seconds", seconds)
+    return Op(name="timeout", kind="timeout", open=open_timeout, options={"seconds": secs})
+
+
+def throttle(rate: int, per: float) -> Op:
+    from ._runtime import open_throttle
+
+    check_count("throttle", "rate", rate, minimum=1)
+    secs = check_seconds("throttle", "per", per)
+    return Op(name="throttle", kind="throttle", open=open_throttle, options={"rate": rate, "per": secs})
+
+
+def combine(kind: str, sources: tuple[Any, ...]) -> Op:
+    """merge / concat / zip of the upstream with other Sources."""
+    from . import _runtime
+    from ._source import Source
+
+    for s in sources:
+        if not isinstance(s, Source):
+            raise TypeError(f"{kind}: expected Source arguments, got {type(s).__name__} {s!r}")
+    opener = {"merge": _runtime.open_merge, "concat": _runtime.open_concat, "zip": _runtime.open_zip}[kind]
+    return Op(name=kind, kind=kind, open=opener, sources=sources)
+
+
+def origin_of(items: Iterable[Any] | AsyncIterable[Any], chunk_size: int | None) -> Origin:
+    if chunk_size is not None:
+        check_count("source", "chunk_size", chunk_size, minimum=1)
+    if isinstance(items, AsyncIterable):
+        return Origin("aiterable", items, chunk_size)
+    if isinstance(items, Iterable):  # pyright: ignore[reportUnnecessaryIsInstance]
+        return Origin("iterable", items, chunk_size)
+    raise TypeError(f"source: expected an Iterable or AsyncIterable, got {type(items).__name__} {items!r}")

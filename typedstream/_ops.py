@@ -1,0 +1,334 @@
+"""Free-function forms of the operators.
+
+Stages whose output type follows from their function (``map``, ``filter``, ...) return a ``Stream``; ``of=T``
+fixes the input type for a lambda. Stages whose output type depends only on the left operand (``take``,
+``batch``, ``flatten``, ...) return small objects whose overloaded ``__ror__`` solves the element type from the
+``Source`` or ``Stream`` on their left, and whose ``__or__`` composes with a following ``Stream``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
+from typing import Any, TypeVar, cast, overload
+
+from . import _op
+from ._op import Op
+from ._source import Source
+from ._stream import Stream
+
+__all__ = [
+    "batch",
+    "batch_within",
+    "buffer",
+    "concat",
+    "distinct",
+    "filter",
+    "flat_map",
+    "flatten",
+    "map",
+    "merge",
+    "scan",
+    "skip",
+    "stateful_map",
+    "take",
+    "take_while",
+    "tap",
+    "throttle",
+    "timeout",
+    "zip",
+]
+
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+N = TypeVar("N")
+S = TypeVar("S")
+T = TypeVar("T")
+
+
+def _stage(op: Op) -> Stream[Any, Any]:
+    return Stream((op,))
+
+
+class SameStage:
+    """A stage that keeps the element type: ``take``, ``skip``, ``buffer``, ``timeout``, ``throttle``."""
+
+    __slots__ = ("_op",)
+
+    def __init__(self, op: Op) -> None:
+        self._op = op
+
+    @overload
+    def __ror__(self, left: Source[T]) -> Source[T]: ...
+    @overload
+    def __ror__(self, left: Stream[A, T]) -> Stream[A, T]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        if not isinstance(cast(object, left), (Source, Stream)):
+            return NotImplemented
+        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+
+    def __or__(self, other: Stream[T, N]) -> Stream[T, N]:
+        if not isinstance(cast(object, other), Stream):
+            return NotImplemented
+        return Stream((self._op, *other._ops))  # pyright: ignore[reportPrivateUsage]
+
+    def __repr__(self) -> str:
+        return f"<stage {self._op.name}>"
+
+
+class BatchStage:
+    """A stage from ``T`` to ``list[T]``: ``batch``, ``batch_within``."""
+
+    __slots__ = ("_op",)
+
+    def __init__(self, op: Op) -> None:
+        self._op = op
+
+    @overload
+    def __ror__(self, left: Source[T]) -> Source[list[T]]: ...
+    @overload
+    def __ror__(self, left: Stream[A, T]) -> Stream[A, list[T]]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        if not isinstance(cast(object, left), (Source, Stream)):
+            return NotImplemented
+        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+
+    def __or__(self, other: Stream[list[T], N]) -> Stream[T, N]:
+        if not isinstance(cast(object, other), Stream):
+            return NotImplemented
+        return Stream((self._op, *other._ops))  # pyright: ignore[reportPrivateUsage]
+
+    def __repr__(self) -> str:
+        return f"<stage {self._op.name}>"
+
+
+class FlattenStage:
+    """A stage from ``Iterable[T]`` to ``T``."""
+
+    __slots__ = ("_op",)
+
+    def __init__(self, op: Op) -> None:
+        self._op = op
+
+    @overload
+    def __ror__(self, left: Source[Iterable[T]]) -> Source[T]: ...
+    @overload
+    def __ror__(self, left: Stream[A, Iterable[T]]) -> Stream[A, T]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        if not isinstance(cast(object, left), (Source, Stream)):
+            return NotImplemented
+        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+
+    def __repr__(self) -> str:
+        return f"<stage {self._op.name}>"
+
+
+# -- element operators ---------------------------------------------------------------------------------------
+
+
+@overload
+def map(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, B]: ...
+@overload
+def map(
+    f: Callable[[A], B],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, B]: ...
+def map(
+    f: Callable[[A], Any],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, Any]:
+    """Apply ``f`` (sync or async) to each element; ``concurrency=n`` runs up to n calls at once, keeping input
+    order unless ``ordered=False``; ``window`` bounds how far ahead of the slowest pending element work goes."""
+    return _stage(_op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window))
+
+
+def filter(
+    pred: Callable[[A], object],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, A]:
+    """Keep the elements for which ``pred`` (sync or async) is truthy."""
+    return _stage(_op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window))
+
+
+@overload
+def flat_map(
+    f: Callable[[A], Coroutine[Any, Any, Iterable[B]]],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, B]: ...
+@overload
+def flat_map(
+    f: Callable[[A], AsyncIterable[B]],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, B]: ...
+@overload
+def flat_map(
+    f: Callable[[A], Iterable[B]],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, B]: ...
+def flat_map(
+    f: Callable[[A], Any],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, Any]:
+    """Replace each element by the elements of the iterable or async iterable ``f`` returns."""
+    return _stage(_op.element("flat_map", f, name=name, concurrency=concurrency, ordered=ordered, window=window))
+
+
+def tap(
+    f: Callable[[A], object],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, A]:
+    """Call ``f`` (sync or async) on each element for its effect; pass the element on."""
+    return _stage(_op.element("tap", f, name=name, concurrency=concurrency, ordered=ordered, window=window))
+
+
+def take_while(pred: Callable[[A], object], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, A]:
+    """Pass elements until the first for which ``pred`` is falsy (that one is not emitted), then stop."""
+    return _stage(_op.element("take_while", pred, name=name))
+
+
+def scan(init: S, f: Callable[[S, A], S], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, S]:
+    """Emit ``f(acc, x)`` for each element, starting from ``init`` (which is not emitted)."""
+    return _stage(_op.scan(init, f, name))
+
+
+@overload
+def stateful_map(
+    init: Callable[[], S], f: Callable[[S, A], tuple[S, B]], *, of: type[A] | None = None, name: str | None = None
+) -> Stream[A, B]: ...
+@overload
+def stateful_map(
+    init: S, f: Callable[[S, A], tuple[S, B]], *, of: type[A] | None = None, name: str | None = None
+) -> Stream[A, B]: ...
+def stateful_map(
+    init: Any, f: Callable[[Any, A], tuple[Any, B]], *, of: type[A] | None = None, name: str | None = None
+) -> Stream[A, B]:
+    """``f(state, x)`` returns ``(new_state, output)``; a callable ``init`` is a factory, called once per run."""
+    return _stage(_op.stateful_map(init, f, name))
+
+
+@overload
+def distinct() -> SameStage: ...
+@overload
+def distinct(key: Callable[[A], Hashable], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, A]: ...
+def distinct(
+    key: Callable[[A], Hashable] | None = None, *, of: type[A] | None = None, name: str | None = None
+) -> SameStage | Stream[A, A]:
+    """Keep the first element of each key (the element itself when no key is given)."""
+    op = _op.distinct(key, name)
+    return SameStage(op) if key is None else _stage(op)
+
+
+# -- type-preserving and batching stages ------------------------------------------------------------------------
+
+
+def take(n: int) -> SameStage:
+    """The first ``n`` elements; upstream is then no longer pulled."""
+    return SameStage(_op.take(n))
+
+
+def skip(n: int) -> SameStage:
+    """All but the first ``n`` elements."""
+    return SameStage(_op.skip(n))
+
+
+def buffer(n: int) -> SameStage:
+    """Pull up to ``n`` elements ahead of demand, in a task of its own."""
+    return SameStage(_op.buffer(n))
+
+
+def timeout(seconds: float) -> SameStage:
+    """Fail with ``TimeoutError`` if upstream takes longer than ``seconds`` to deliver the next element."""
+    return SameStage(_op.timeout(seconds))
+
+
+def throttle(rate: int, per: float = 1.0) -> SameStage:
+    """At most ``rate`` elements in any window of ``per`` seconds."""
+    return SameStage(_op.throttle(rate, per))
+
+
+def batch(n: int) -> BatchStage:
+    """Lists of ``n`` elements; the final list may be shorter."""
+    return BatchStage(_op.batch(n))
+
+
+def batch_within(n: int, seconds: float) -> BatchStage:
+    """A list as soon as ``n`` elements are in, or ``seconds`` after its first element; never empty."""
+    return BatchStage(_op.batch_within(n, seconds))
+
+
+def flatten() -> FlattenStage:
+    """The elements of each iterable element, in order."""
+    return FlattenStage(_op.flatten())
+
+
+# -- combining sources ----------------------------------------------------------------------------------------
+
+
+def merge(first: Source[T], *rest: Source[T]) -> Source[T]:
+    """Interleave the sources' elements as they arrive; ends when all have ended."""
+    return cast(Source[T], first._then(_op.combine("merge", rest)))  # pyright: ignore[reportPrivateUsage]
+
+
+def concat(first: Source[T], *rest: Source[T]) -> Source[T]:
+    """The sources one after another."""
+    return cast(Source[T], first._then(_op.combine("concat", rest)))  # pyright: ignore[reportPrivateUsage]
+
+
+@overload
+def zip(a: Source[A], b: Source[B], /) -> Source[tuple[A, B]]: ...
+@overload
+def zip(a: Source[A], b: Source[B], c: Source[C], /) -> Source[tuple[A, B, C]]: ...
+@overload
+def zip(a: Source[A], b: Source[B], c: Source[C], d: Source[D], /) -> Source[tuple[A, B, C, D]]: ...
+def zip(first: Source[Any], *rest: Source[Any]) -> Source[tuple[Any, ...]]:
+    """Tuples of one element from each source; stops with the shortest."""
+    return cast(Source[tuple[Any, ...]], first._then(_op.combine("zip", rest)))  # pyright: ignore[reportPrivateUsage]

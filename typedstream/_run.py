@@ -1,0 +1,59 @@
+"""Driving a Source: element iteration, sinks and drains, each inside one Run scope."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from ._op import Chunks
+from ._report import RunReport
+from ._runtime import Run, compile_source
+from ._sink import Sink
+from ._source import Source
+
+__all__ = ["drain", "drive", "iterate"]
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]]) -> R:
+    run = Run()
+    try:
+        result = await body(compile_source(src, run))
+    except BaseException as e:
+        try:
+            await run.aclose()
+        except BaseException as close_error:  # the run's own error wins; the other is kept as a note
+            e.add_note(f"typedstream: closing the run also failed: {close_error!r}")
+        raise
+    await run.aclose()
+    return result
+
+
+async def iterate(src: Source[T]) -> AsyncGenerator[T]:
+    run = Run()
+    try:
+        async for chunk in compile_source(src, run):
+            for x in chunk:
+                yield x
+    finally:
+        await run.aclose()
+
+
+async def drive(src: Source[T], sink: Sink[T, R]) -> R:
+    return await _scoped(src, sink.consume)
+
+
+async def drain(src: Source[Any]) -> RunReport:
+    started = time.perf_counter()
+
+    async def count(chunks: Chunks) -> int:
+        n = 0
+        async for chunk in chunks:
+            n += len(chunk)
+        return n
+
+    items = await _scoped(src, count)
+    return RunReport(items=items, wall_time=time.perf_counter() - started)

@@ -1,0 +1,279 @@
+"""``Source[Out]``: a runnable pipeline that produces ``Out``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Coroutine, Hashable, Iterable
+from typing import Any, Generic, TypeVar, cast, overload
+
+from . import _op
+from ._op import Op, Origin
+from ._report import RunReport
+from ._sink import Sink
+from ._stream import Stream
+
+__all__ = ["Source", "source"]
+
+Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+N = TypeVar("N")
+R = TypeVar("R")
+S = TypeVar("S")
+T = TypeVar("T")
+T2 = TypeVar("T2")
+
+
+class Source(Generic[Out]):
+    """A pipeline with its input: ``source(xs) | stage | ...``. Nothing runs until it is pulled.
+
+    A Source is a blueprint: each run (``async for``, ``stream()``, ``collect()``, ``into()``, ``run()``) starts
+    fresh, with its own state, tasks and generators, all closed before the run returns.
+    """
+
+    __slots__ = ("_origin", "_ops")
+
+    def __init__(self, origin: Origin, ops: tuple[Op, ...] = ()) -> None:
+        self._origin = origin
+        self._ops = ops
+
+    def __or__(self, other: Stream[Out, N]) -> Source[N]:
+        if not isinstance(cast(object, other), Stream):
+            return NotImplemented
+        return Source(self._origin, self._ops + other._ops)  # pyright: ignore[reportPrivateUsage]
+
+    def __repr__(self) -> str:
+        stages = "".join(f" | {op.name}" for op in self._ops)
+        return f"Source({self._origin.kind}{stages})"
+
+    def _then(self, op: Op) -> Source[Any]:
+        return Source(self._origin, self._ops + (op,))
+
+    # -- running ------------------------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[Out]:
+        """Iterate the elements. On ``break`` cleanup runs when the iterator is collected; use ``stream()`` to
+        have it done before the block is left."""
+        from ._run import iterate
+
+        return iterate(self)
+
+    @contextlib.asynccontextmanager
+    async def stream(self) -> AsyncGenerator[AsyncIterator[Out]]:
+        """``async with src.stream() as it:`` iterate with every task and generator closed on exit."""
+        from ._run import iterate
+
+        it = iterate(self)
+        try:
+            yield it
+        finally:
+            await it.aclose()
+
+    async def collect(self) -> list[Out]:
+        """Run to completion and return every element."""
+        from ._sinks import to_list
+
+        return await self.into(to_list())
+
+    async def into(self, sink: Sink[Out, R]) -> R:
+        """Run into ``sink`` and return its result."""
+        from ._run import drive
+
+        return await drive(self, sink)
+
+    async def run(self) -> RunReport:
+        """Run to completion, discarding the elements; return the run's report."""
+        from ._run import drain
+
+        return await drain(self)
+
+    # -- element operators (one call of f per element, sync or async) --------------------------------------
+
+    @overload
+    def map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[B]: ...
+    @overload
+    def map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[B]: ...
+    def map(
+        self,
+        f: Callable[[Out], Any],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[Any]:
+        """Apply ``f`` to each element; with ``concurrency=n`` up to n calls run at once."""
+        return self._then(
+            _op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    def filter(
+        self,
+        pred: Callable[[Out], object],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[Out]:
+        """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited)."""
+        return self._then(
+            _op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    @overload
+    def flat_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, Iterable[B]]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[B]: ...
+    @overload
+    def flat_map(
+        self,
+        f: Callable[[Out], AsyncIterable[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[B]: ...
+    @overload
+    def flat_map(
+        self,
+        f: Callable[[Out], Iterable[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[B]: ...
+    def flat_map(
+        self,
+        f: Callable[[Out], Any],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[Any]:
+        """Replace each element by the elements of the (async) iterable ``f`` returns."""
+        return self._then(
+            _op.element("flat_map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    def tap(
+        self,
+        f: Callable[[Out], object],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[Out]:
+        """Call ``f`` on each element for its effect; pass the element on unchanged."""
+        return self._then(
+            _op.element("tap", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    def take_while(self, pred: Callable[[Out], object], *, name: str | None = None) -> Source[Out]:
+        """Pass elements until the first one for which ``pred`` is falsy (not emitted), then stop."""
+        return self._then(_op.element("take_while", pred, name=name))
+
+    # -- chunk operators ----------------------------------------------------------------------------------
+
+    def take(self, n: int) -> Source[Out]:
+        """The first ``n`` elements; then upstream is no longer pulled."""
+        return self._then(_op.take(n))
+
+    def skip(self, n: int) -> Source[Out]:
+        """All but the first ``n`` elements."""
+        return self._then(_op.skip(n))
+
+    def batch(self, n: int) -> Source[list[Out]]:
+        """Lists of ``n`` elements; the last list may be shorter."""
+        return self._then(_op.batch(n))
+
+    def batch_within(self, n: int, seconds: float) -> Source[list[Out]]:
+        """A list when ``n`` elements are in, or ``seconds`` after the first of them; never empty."""
+        return self._then(_op.batch_within(n, seconds))
+
+    def flatten(self: Source[Iterable[T]]) -> Source[T]:
+        """The elements of each iterable element, in order."""
+        return self._then(_op.flatten())
+
+    def scan(self, init: S, f: Callable[[S, Out], S], *, name: str | None = None) -> Source[S]:
+        """Emit ``f(acc, x)`` for each element (not ``init`` itself); the accumulator is fresh for every run."""
+        return self._then(_op.scan(init, f, name))
+
+    @overload
+    def stateful_map(
+        self, init: Callable[[], S], f: Callable[[S, Out], tuple[S, B]], *, name: str | None = None
+    ) -> Source[B]: ...
+    @overload
+    def stateful_map(self, init: S, f: Callable[[S, Out], tuple[S, B]], *, name: str | None = None) -> Source[B]: ...
+    def stateful_map(self, init: Any, f: Callable[[Any, Out], tuple[Any, Any]], *, name: str | None = None) -> Any:
+        """``f(state, x)`` returns ``(new_state, output)``. A callable ``init`` is a factory called per run."""
+        return self._then(_op.stateful_map(init, f, name))
+
+    def distinct(self, key: Callable[[Out], Hashable] | None = None, *, name: str | None = None) -> Source[Out]:
+        """Keep the first element of each key (the element itself by default)."""
+        return self._then(_op.distinct(key, name))
+
+    def buffer(self, n: int) -> Source[Out]:
+        """Pull up to ``n`` elements ahead of the consumer, in a task of their own."""
+        return self._then(_op.buffer(n))
+
+    def timeout(self, seconds: float) -> Source[Out]:
+        """Fail with ``TimeoutError`` when upstream takes longer than ``seconds`` to deliver the next element."""
+        return self._then(_op.timeout(seconds))
+
+    def throttle(self, rate: int, per: float = 1.0) -> Source[Out]:
+        """At most ``rate`` elements in any ``per`` seconds."""
+        return self._then(_op.throttle(rate, per))
+
+    # -- combining with other sources ---------------------------------------------------------------------
+
+    def merge(self, *others: Source[T]) -> Source[Out | T]:
+        """Interleave this source's output with ``others`` as elements arrive."""
+        return self._then(_op.combine("merge", others))
+
+    def concat(self, *others: Source[T]) -> Source[Out | T]:
+        """This source's output, then each of ``others`` in turn."""
+        return self._then(_op.combine("concat", others))
+
+    @overload
+    def zip(self, other: Source[T], /) -> Source[tuple[Out, T]]: ...
+    @overload
+    def zip(self, other: Source[T], other2: Source[T2], /) -> Source[tuple[Out, T, T2]]: ...
+    def zip(self, *others: Source[Any]) -> Source[tuple[Any, ...]]:
+        """Tuples of this source's output and ``others``, stopping with the shortest."""
+        return self._then(_op.combine("zip", others))
+
+
+def source(items: Iterable[T] | AsyncIterable[T], *, chunk_size: int | None = None) -> Source[T]:
+    """A Source over a sync or async iterable. The iterable is only iterated when the Source runs.
+
+    ``chunk_size`` fixes how many elements move together; by default a sync iterable is read in chunks that
+    grow from 1 to 1024 and an async iterable is passed on element by element (never waiting to fill a chunk).
+    """
+    return Source(_op.origin_of(items, chunk_size))

@@ -1,0 +1,228 @@
+"""``Stream[In, Out]``: a reusable stage or chain of stages. It cannot run on its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+
+from . import _op
+from ._op import Op
+
+if TYPE_CHECKING:
+    from ._source import Source
+
+__all__ = ["Stream"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+N = TypeVar("N")
+S = TypeVar("S")
+T = TypeVar("T")
+T2 = TypeVar("T2")
+
+
+class Stream(Generic[In, Out]):
+    """A chain of stages from ``In`` to ``Out``. Compose with ``|``; run by putting a ``Source`` in front.
+
+    Building a stream runs no user code and holds no run state, so one stream can be used in many pipelines.
+    """
+
+    __slots__ = ("_ops",)
+
+    def __init__(self, ops: tuple[Op, ...]) -> None:
+        self._ops = ops
+
+    def __or__(self, other: Stream[Out, N]) -> Stream[In, N]:
+        if not isinstance(cast(object, other), Stream):
+            return NotImplemented
+        return Stream(self._ops + other._ops)
+
+    def __repr__(self) -> str:
+        return f"Stream({' | '.join(op.name for op in self._ops)})"
+
+    def _then(self, op: Op) -> Stream[Any, Any]:
+        return Stream(self._ops + (op,))
+
+    # -- element operators (one call of f per element, sync or async) --------------------------------------
+
+    @overload
+    def map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, B]: ...
+    @overload
+    def map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, B]: ...
+    def map(
+        self,
+        f: Callable[[Out], Any],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, Any]:
+        """Apply ``f`` to each element; with ``concurrency=n`` up to n calls run at once."""
+        return self._then(
+            _op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    def filter(
+        self,
+        pred: Callable[[Out], object],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, Out]:
+        """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited)."""
+        return self._then(
+            _op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    @overload
+    def flat_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, Iterable[B]]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, B]: ...
+    @overload
+    def flat_map(
+        self,
+        f: Callable[[Out], AsyncIterable[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, B]: ...
+    @overload
+    def flat_map(
+        self,
+        f: Callable[[Out], Iterable[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, B]: ...
+    def flat_map(
+        self,
+        f: Callable[[Out], Any],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, Any]:
+        """Replace each element by the elements of the (async) iterable ``f`` returns."""
+        return self._then(
+            _op.element("flat_map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    def tap(
+        self,
+        f: Callable[[Out], object],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, Out]:
+        """Call ``f`` on each element for its effect; pass the element on unchanged."""
+        return self._then(
+            _op.element("tap", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
+        )
+
+    def take_while(self, pred: Callable[[Out], object], *, name: str | None = None) -> Stream[In, Out]:
+        """Pass elements until the first one for which ``pred`` is falsy (not emitted), then stop."""
+        return self._then(_op.element("take_while", pred, name=name))
+
+    # -- chunk operators ----------------------------------------------------------------------------------
+
+    def take(self, n: int) -> Stream[In, Out]:
+        """The first ``n`` elements; then upstream is no longer pulled."""
+        return self._then(_op.take(n))
+
+    def skip(self, n: int) -> Stream[In, Out]:
+        """All but the first ``n`` elements."""
+        return self._then(_op.skip(n))
+
+    def batch(self, n: int) -> Stream[In, list[Out]]:
+        """Lists of ``n`` elements; the last list may be shorter."""
+        return self._then(_op.batch(n))
+
+    def batch_within(self, n: int, seconds: float) -> Stream[In, list[Out]]:
+        """A list when ``n`` elements are in, or ``seconds`` after the first of them; never empty."""
+        return self._then(_op.batch_within(n, seconds))
+
+    def flatten(self: Stream[A, Iterable[T]]) -> Stream[A, T]:
+        """The elements of each iterable element, in order."""
+        return self._then(_op.flatten())
+
+    def scan(self, init: S, f: Callable[[S, Out], S], *, name: str | None = None) -> Stream[In, S]:
+        """Emit ``f(acc, x)`` for each element (not ``init`` itself); the accumulator is fresh for every run."""
+        return self._then(_op.scan(init, f, name))
+
+    @overload
+    def stateful_map(
+        self, init: Callable[[], S], f: Callable[[S, Out], tuple[S, B]], *, name: str | None = None
+    ) -> Stream[In, B]: ...
+    @overload
+    def stateful_map(self, init: S, f: Callable[[S, Out], tuple[S, B]], *, name: str | None = None) -> Stream[In, B]: ...
+    def stateful_map(self, init: Any, f: Callable[[Any, Out], tuple[Any, Any]], *, name: str | None = None) -> Any:
+        """``f(state, x)`` returns ``(new_state, output)``. A callable ``init`` is a factory called per run."""
+        return self._then(_op.stateful_map(init, f, name))
+
+    def distinct(self, key: Callable[[Out], Hashable] | None = None, *, name: str | None = None) -> Stream[In, Out]:
+        """Keep the first element of each key (the element itself by default)."""
+        return self._then(_op.distinct(key, name))
+
+    def buffer(self, n: int) -> Stream[In, Out]:
+        """Pull up to ``n`` elements ahead of the consumer, in a task of their own."""
+        return self._then(_op.buffer(n))
+
+    def timeout(self, seconds: float) -> Stream[In, Out]:
+        """Fail with ``TimeoutError`` when upstream takes longer than ``seconds`` to deliver the next element."""
+        return self._then(_op.timeout(seconds))
+
+    def throttle(self, rate: int, per: float = 1.0) -> Stream[In, Out]:
+        """At most ``rate`` elements in any ``per`` seconds."""
+        return self._then(_op.throttle(rate, per))
+
+    # -- combining with other sources ---------------------------------------------------------------------
+
+    def merge(self, *others: Source[T]) -> Stream[In, Out | T]:
+        """Interleave this stream's output with ``others`` as elements arrive."""
+        return self._then(_op.combine("merge", others))
+
+    def concat(self, *others: Source[T]) -> Stream[In, Out | T]:
+        """This stream's output, then each of ``others`` in turn."""
+        return self._then(_op.combine("concat", others))
+
+    @overload
+    def zip(self, other: Source[T], /) -> Stream[In, tuple[Out, T]]: ...
+    @overload
+    def zip(self, other: Source[T], other2: Source[T2], /) -> Stream[In, tuple[Out, T, T2]]: ...
+    def zip(self, *others: Source[Any]) -> Stream[In, tuple[Any, ...]]:
+        """Tuples of this stream's output and ``others``, stopping with the shortest."""
+        return self._then(_op.combine("zip", others))
