@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import asyncio
+
+import typedstream as ts
+
+
+async def test_map_filter_take() -> None:
+    src = ts.source(range(20)) | ts.map(lambda x: x + 1, of=int) | ts.filter(lambda x: x % 3, of=int) | ts.take(5)
+    assert await src.collect() == [x for x in range(1, 21) if x % 3][:5]
+
+
+async def test_async_map_concurrent() -> None:
+    async def slow(x: int) -> int:
+        await asyncio.sleep(0.001)
+        return x * 10
+
+    assert await ts.source(range(10)).map(slow, concurrency=4).collect() == [x * 10 for x in range(10)]
+
+
+async def test_break_with_stream_closes() -> None:
+    async with (ts.source(range(100)) | ts.map(lambda x: x, of=int)).stream() as it:
+        async for x in it:
+            if x == 3:
+                break
