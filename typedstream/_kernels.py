@@ -21,12 +21,16 @@ _chain = itertools.chain.from_iterable
 class Kernel:
     """Map kernel: the results are the output. Subclasses override ``post``/``flush``."""
 
-    __slots__ = ("fn", "done")
+    __slots__ = ("fn", "done", "selects", "proven_sync")
 
     def __init__(self, fn: Callable[[Any], Any] | None = None) -> None:
         self.fn = fn
         # True once the operator wants no more input (take, take_while): the engine stops pulling upstream.
         self.done = False
+        # A filter: once its function is seen to return plain values, the engine may run it as a C-level
+        # ``filter`` (no results list); until then results are checked for awaitables.
+        self.selects = False
+        self.proven_sync = False
 
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return results
@@ -38,6 +42,10 @@ class Kernel:
 
 class FilterKernel(Kernel):
     __slots__ = ()
+
+    def __init__(self, fn: Callable[[Any], Any] | None = None) -> None:
+        super().__init__(fn)
+        self.selects = True
 
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return list(_compress(chunk, results))

@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import inspect
 import itertools
+import operator
 import reprlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -30,6 +31,8 @@ MAX_CHUNK = 1024  # elements per chunk from a sync iterable, reached by doubling
 RELAY_EVERY = 64  # async boundaries per task before a relay restarts the await chain
 
 _map = builtins.map
+_filter = builtins.filter
+_remaining = operator.length_hint
 _isawaitable = inspect.isawaitable
 _repr = reprlib.Repr()
 _repr.maxstring = 80
@@ -200,6 +203,20 @@ async def _call_all(fn: Callable[[Any], Any], chunk: list[Any], name: str) -> tu
     return results, None
 
 
+def _select(pred: Callable[[Any], Any], chunk: list[Any], name: str) -> tuple[list[Any], BaseException | None]:
+    """``filter`` in C; the failing element is found from how far the iterator got."""
+    it = iter(chunk)
+    out: list[Any] = []
+    try:
+        out.extend(_filter(pred, it))
+    except Exception as e:
+        return out, annotate(e, name, chunk[len(chunk) - _remaining(it) - 1])
+    if _remaining(it):  # a StopIteration escaping pred ended filter() early
+        i = len(chunk) - _remaining(it) - 1
+        return out, annotate(RuntimeError(f"stage {name!r}: the predicate raised StopIteration"), name, chunk[i])
+    return out, None
+
+
 def _discard(pending: object) -> None:
     close = getattr(pending, "close", None)
     if inspect.iscoroutine(pending) and close is not None:
@@ -222,8 +239,14 @@ async def _process(
             break
         kern = kernels[idx]
         fn = kern.fn
-        if fn is not None:
+        if kern.proven_sync and fn is not None:
+            chunk, failure = _select(fn, chunk, names[idx])
+            if failure is not None:
+                err = failure
+        elif fn is not None:
             results, failure = await _call_all(fn, chunk, names[idx])
+            if kern.selects and failure is None and results and not _isawaitable(results[0]):
+                kern.proven_sync = True
             if failure is not None:
                 err = failure
                 chunk = chunk[: len(results)]
