@@ -9,7 +9,9 @@ fixes the input type for a lambda. Stages whose output type depends only on the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeGuard, TypeVar, cast, overload
+
+from typing_extensions import TypeIs
 
 from . import _op
 from ._op import Op
@@ -161,6 +163,27 @@ def map(
     return _stage(_op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window))
 
 
+@overload
+def filter(
+    pred: Callable[[A], TypeIs[B]],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, B]: ...
+@overload
+def filter(
+    pred: Callable[[A], TypeGuard[B]],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, B]: ...
+@overload
 def filter(
     pred: Callable[[A], object],
     *,
@@ -169,8 +192,18 @@ def filter(
     ordered: bool = True,
     window: int | None = None,
     name: str | None = None,
-) -> Stream[A, A]:
-    """Keep the elements for which ``pred`` (sync or async) is truthy."""
+) -> Stream[A, A]: ...
+def filter(
+    pred: Callable[[A], object],
+    *,
+    of: type[A] | None = None,
+    concurrency: int = 1,
+    ordered: bool = True,
+    window: int | None = None,
+    name: str | None = None,
+) -> Stream[A, Any]:
+    """Keep the elements for which ``pred`` (sync or async) is truthy. A ``TypeIs``/``TypeGuard`` predicate
+    narrows the element type (``filter(is_order)`` turns ``Order | None`` into ``Order``)."""
     return _stage(_op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window))
 
 

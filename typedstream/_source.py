@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Coroutine, Hashable, Iterable
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, Generic, TypeGuard, TypeVar, cast, overload
+
+from typing_extensions import TypeIs
 
 from . import _op
 from ._op import Op, Origin
@@ -123,6 +125,27 @@ class Source(Generic[Out]):
             _op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
         )
 
+    @overload
+    def filter(
+        self,
+        pred: Callable[[Out], TypeIs[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[B]: ...
+    @overload
+    def filter(
+        self,
+        pred: Callable[[Out], TypeGuard[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[B]: ...
+    @overload
     def filter(
         self,
         pred: Callable[[Out], object],
@@ -131,8 +154,18 @@ class Source(Generic[Out]):
         ordered: bool = True,
         window: int | None = None,
         name: str | None = None,
-    ) -> Source[Out]:
-        """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited)."""
+    ) -> Source[Out]: ...
+    def filter(
+        self,
+        pred: Callable[[Out], object],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Source[Any]:
+        """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited); a ``TypeIs`` or
+        ``TypeGuard`` predicate narrows the element type."""
         return self._then(
             _op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window)
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar, cast, overload
+
+from typing_extensions import TypeIs
 
 from . import _op
 from ._op import Op
@@ -81,6 +83,27 @@ class Stream(Generic[In, Out]):
             _op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
         )
 
+    @overload
+    def filter(
+        self,
+        pred: Callable[[Out], TypeIs[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, B]: ...
+    @overload
+    def filter(
+        self,
+        pred: Callable[[Out], TypeGuard[B]],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, B]: ...
+    @overload
     def filter(
         self,
         pred: Callable[[Out], object],
@@ -89,8 +112,18 @@ class Stream(Generic[In, Out]):
         ordered: bool = True,
         window: int | None = None,
         name: str | None = None,
-    ) -> Stream[In, Out]:
-        """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited)."""
+    ) -> Stream[In, Out]: ...
+    def filter(
+        self,
+        pred: Callable[[Out], object],
+        *,
+        concurrency: int = 1,
+        ordered: bool = True,
+        window: int | None = None,
+        name: str | None = None,
+    ) -> Stream[In, Any]:
+        """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited); a ``TypeIs`` or
+        ``TypeGuard`` predicate narrows the element type."""
         return self._then(
             _op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window)
         )
