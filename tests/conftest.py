@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 import pytest
 
 
 def open_async_generators(loop: asyncio.AbstractEventLoop) -> list[object]:
     """Async generators that were started and are neither finished nor closed."""
-    gens: object = getattr(loop, "_asyncgens", ())
-    assert isinstance(gens, (set, frozenset)) or hasattr(gens, "__iter__")
+    gens: Iterable[object] = getattr(loop, "_asyncgens", ())
     # The fixture's own generator is running while it checks: it is not a leak.
     return [
         ag
-        for ag in list(gens)  # type: ignore[call-overload]
+        for ag in list(gens)
         if getattr(ag, "ag_frame", None) is not None and not getattr(ag, "ag_running", False)
     ]
 

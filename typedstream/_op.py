@@ -126,7 +126,13 @@ def element(
     is_async = is_async_callable(f)
     fn: Callable[[Any], Any] = f
     if kind == "flat_map":
-        fn = _async_drainer(f) if is_async else _drainer(f)
+        if concurrency == 1:
+            # Inner iterables are streamed, never drained whole: they may be huge or endless.
+            from ._runtime import open_flat_map
+
+            return Op(name=stage, kind=kind, open=open_flat_map, options={"f": f})
+        # Concurrent calls each drain their inner iterable into a list, inside the worker.
+        fn = _drainer(f)
     kernel_type = _ELEMENT_KERNELS[kind]
     return Op(
         name=stage,
@@ -160,25 +166,6 @@ async def _drain_async(items: AsyncIterable[Any]) -> list[Any]:
 
 
 def _drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def drain(x: Any) -> Any:
-        inner = f(x)
-        if isinstance(inner, AsyncIterable):
-            return _drain_async(inner)  # pyright: ignore[reportUnknownArgumentType]
-        if inspect.isawaitable(inner):
-            return _await_then_drain(inner)
-        return list(inner)
-
-    return drain
-
-
-async def _await_then_drain(pending: Any) -> list[Any]:
-    inner = await pending
-    if isinstance(inner, AsyncIterable):
-        return await _drain_async(inner)  # pyright: ignore[reportUnknownArgumentType]
-    return list(inner)
-
-
-def _async_drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
     async def drain(x: Any) -> list[Any]:
         inner = f(x)
         if inspect.isawaitable(inner):

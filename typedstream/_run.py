@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -25,6 +26,8 @@ async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]]) -> R
     except BaseException as e:
         try:
             await run.aclose()
+        except asyncio.CancelledError:
+            raise  # cancellation while cleaning up is never turned into the run's error
         except BaseException as close_error:  # the run's own error wins; the other is kept as a note
             e.add_note(f"typedstream: closing the run also failed: {close_error!r}")
         raise

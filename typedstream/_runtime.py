@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import contextlib
 import inspect
 import itertools
 import operator
 import reprlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from ._kernels import Kernel
@@ -53,6 +52,31 @@ def annotate(exc: BaseException, stage: str, element: object = None, *, has_elem
         where = f" on element {describe(element)}" if has_element else ""
         exc.add_note(f"typedstream: stage {stage!r} failed{where}")
     return exc
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks`` and wait until every one has finished.
+
+    If the caller is cancelled meanwhile, the tasks are still awaited to the end, then the caller's
+    cancellation is raised: it is never swallowed, and no task outlives the caller's cleanup.
+    """
+    for t in tasks:
+        t.cancel()
+    interrupted: asyncio.CancelledError | None = None
+    while not all(t.done() for t in tasks):
+        try:
+            # asyncio.wait never raises the tasks' own outcomes (a generator that awaited a failed future
+            # stays marked as running on 3.11).
+            await asyncio.wait([t for t in tasks if not t.done()])
+        except asyncio.CancelledError as e:
+            interrupted = e
+            for t in tasks:
+                t.cancel()
+    for t in tasks:
+        if not t.cancelled():
+            t.exception()  # retrieved: a worker's error is reported through the stage, not logged as lost
+    if interrupted is not None:
+        raise interrupted
 
 
 class Run:
@@ -166,6 +190,10 @@ async def open_origin(origin: Origin) -> Chunks:
             close()
 
 
+def _aiter_any(items: AsyncIterable[Any]) -> AsyncIterator[Any]:
+    return aiter(items)
+
+
 def _sliceable(items: object) -> Sequence[Any] | None:
     if isinstance(items, (list, tuple, range)):
         return cast("Sequence[Any]", items)
@@ -175,32 +203,47 @@ def _sliceable(items: object) -> Sequence[Any] | None:
 # ------------------------------------------------------------------------------------------------ sync fusion
 
 
-async def _call_all(fn: Callable[[Any], Any], chunk: list[Any], name: str) -> tuple[list[Any], BaseException | None]:
-    """Call ``fn`` on every element. On failure return the results of the elements before it and the error."""
+async def _call_all(
+    kern: Kernel, chunk: list[Any], name: str
+) -> tuple[list[Any], BaseException | None]:
+    """Call the kernel's function on every element. On failure return the results of the elements before it
+    and the error.
+
+    A plain callable may return awaitables (a lambda calling an async function): until a stage's results have
+    been seen to be plain values (``proven_sync``, after one complete chunk), every result is checked and
+    awaited in order, so no coroutine object is ever passed on.
+    """
+    fn = kern.fn
+    assert fn is not None
     results: list[Any] = []
+    failure: BaseException | None = None
     try:
         results.extend(_map(fn, chunk))  # list.extend keeps what it got before an exception
     except Exception as e:
-        i = len(results)
-        return results, annotate(e, name, chunk[i])
-    if len(results) != len(chunk):  # a StopIteration escaping fn would end map() silently
-        err = RuntimeError(f"stage {name!r}: the function raised StopIteration")
-        return results, annotate(err, name, chunk[len(results)])
-    if results and _isawaitable(results[0]):
-        # A plain callable that returned awaitables (e.g. a lambda calling an async function).
+        failure = annotate(e, name, chunk[len(results)])
+    else:
+        if len(results) != len(chunk):  # a StopIteration escaping fn would end map() silently
+            err = RuntimeError(f"stage {name!r}: the function raised StopIteration")
+            failure = annotate(err, name, chunk[len(results)])
+    if kern.proven_sync:
+        return results, failure
+    if any(_map(_isawaitable, results)):
         for i, r in enumerate(results):
+            if not _isawaitable(r):
+                continue
             try:
                 results[i] = await r
-            except Exception as e:
+            except BaseException as e:
                 for rest in results[i + 1 :]:
                     _discard(rest)
+                if not isinstance(e, Exception):
+                    raise
                 del results[i:]
+                # This element comes before the one that failed in map(): its error is the one reported.
                 return results, annotate(e, name, chunk[i])
-            except BaseException:
-                for rest in results[i + 1 :]:
-                    _discard(rest)
-                raise
-    return results, None
+    elif failure is None and results:
+        kern.proven_sync = True
+    return results, failure
 
 
 def _select(pred: Callable[[Any], Any], chunk: list[Any], name: str) -> tuple[list[Any], BaseException | None]:
@@ -219,49 +262,50 @@ def _select(pred: Callable[[Any], Any], chunk: list[Any], name: str) -> tuple[li
 
 def _discard(pending: object) -> None:
     close = getattr(pending, "close", None)
-    if inspect.iscoroutine(pending) and close is not None:
+    if close is not None and (inspect.iscoroutine(pending) or hasattr(pending, "__await__")):
         close()
 
 
 async def _process(
     kernels: list[Kernel], names: list[str], start: int, chunk: list[Any]
 ) -> tuple[list[Any], BaseException | None, int]:
-    """Run ``chunk`` through kernels[start:]. Returns (output, error, index of the first done kernel or -1).
+    """Run ``chunk`` through kernels[start:]. Returns (output, error, index of the last done kernel or -1).
 
-    A failure at element i of stage k behaves as if there were no chunks: the outputs of elements before i go
-    on through the later stages and are delivered, then the error is raised. If a later stage fails on that
-    prefix, its error concerns an earlier element, so it is the one reported.
+    A failure at element i of stage k behaves as if there were no chunks: the outputs of the elements before i
+    go on through the later stages and are delivered, then the error is raised. If a later stage fails on that
+    prefix, its error concerns an earlier element, so it is the one reported; if a later stage stops (take)
+    on that prefix, the failing element would never have reached stage k, so there is no error at all.
     """
     err: BaseException | None = None
+    failed_at = -1
     done_at = -1
     for idx in range(start, len(kernels)):
         if not chunk:
             break
         kern = kernels[idx]
-        fn = kern.fn
-        if kern.proven_sync and fn is not None:
-            chunk, failure = _select(fn, chunk, names[idx])
+        if kern.fn is None:
+            chunk = kern.post(chunk, chunk)
+        elif kern.selects and kern.proven_sync:
+            chunk, failure = _select(kern.fn, chunk, names[idx])
             if failure is not None:
-                err = failure
-        elif fn is not None:
-            results, failure = await _call_all(fn, chunk, names[idx])
-            if kern.selects and failure is None and results and not _isawaitable(results[0]):
-                kern.proven_sync = True
+                err, failed_at = failure, idx
+        else:
+            results, failure = await _call_all(kern, chunk, names[idx])
             if failure is not None:
-                err = failure
+                err, failed_at = failure, idx
                 chunk = chunk[: len(results)]
             chunk = kern.post(chunk, results)
-        else:
-            chunk = kern.post(chunk, chunk)
-        if kern.done and done_at < 0:
+        if kern.done:
             done_at = idx
+    if err is not None and done_at > failed_at:
+        err = None
     return chunk, err, done_at
 
 
 async def fused(upstream: Chunks, ops: list[Op]) -> Chunks:
     kernels = [op.start() for op in ops if op.start is not None]  # fresh state for every run
     names = [op.name for op in ops]
-    done_at = next((i for i, kern in enumerate(kernels) if kern.done), -1)  # take(0)
+    done_at = max((i for i, kern in enumerate(kernels) if kern.done), default=-1)  # take(0)
     if done_at < 0:
         async for chunk in upstream:
             out, err, done_at = await _process(kernels, names, 0, chunk)
@@ -271,19 +315,20 @@ async def fused(upstream: Chunks, ops: list[Op]) -> Chunks:
                 raise err
             if done_at >= 0:
                 break
-    # End of input (or a done stage): flush the stages after the last one that wants no more input, in order,
-    # each flush going through the stages after it.
-    for idx in range(done_at + 1, len(kernels)):
+    # End of input (or a stage that wants no more): flush, in order, the stages after the last one that is
+    # done; each flush goes through the stages after it and may itself make a later stage done.
+    idx = done_at + 1
+    while idx < len(kernels):
         rest = kernels[idx].flush()
-        if not rest:
-            continue
-        out, err, later_done = await _process(kernels, names, idx + 1, rest)
-        if out:
-            yield out
-        if err is not None:
-            raise err
-        if later_done >= 0:
-            return
+        if rest:
+            out, err, later_done = await _process(kernels, names, idx + 1, rest)
+            if out:
+                yield out
+            if err is not None:
+                raise err
+            if later_done >= 0:
+                idx = later_done
+        idx += 1
 
 
 # ------------------------------------------------------------------------------------------ element executor
@@ -421,9 +466,59 @@ async def _pool(upstream: Chunks, op: Op) -> Chunks:
             wake.clear()
             await wake.wait()
     finally:
-        for w in workers:
-            w.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        await cancel_and_wait(workers)
+
+
+async def open_flat_map(upstream: Chunks, run: Run, op: Op) -> Chunks:
+    """flat_map at concurrency 1: inner iterables are read lazily, at most one chunk ahead.
+
+    Outputs gather into chunks of up to MAX_CHUNK; an async inner iterable passes each element on as it comes.
+    A failure (in f or inside an inner iterable) is raised after the outputs of the elements before it.
+    """
+    f: Callable[[Any], Any] = op.options["f"]
+    name = op.name
+    out: list[Any] = []
+    async for chunk in upstream:
+        for x in chunk:
+            try:
+                inner = f(x)
+                if _isawaitable(inner):
+                    inner = await inner
+                if hasattr(inner, "__aiter__"):
+                    ait = _aiter_any(inner)
+                    try:
+                        async for y in ait:
+                            out.append(y)
+                            yield out
+                            out = []
+                    finally:
+                        aclose = getattr(ait, "aclose", None)
+                        if aclose is not None:
+                            await aclose()
+                    continue
+                it = iter(inner)
+                try:
+                    while True:
+                        room = MAX_CHUNK - len(out)
+                        before = len(out)
+                        out.extend(itertools.islice(it, room))
+                        if len(out) - before < room:
+                            break  # inner exhausted
+                        yield out
+                        out = []
+                finally:
+                    close = getattr(it, "close", None)
+                    if close is not None:
+                        close()
+            except Exception as e:
+                annotate(e, name, x)
+                if out:
+                    pending, out = out, []
+                    yield pending
+                raise
+        if out:
+            yield out
+            out = []
 
 
 # ------------------------------------------------------------------------------------------- relay and time
@@ -453,11 +548,13 @@ class _Relay:
 
     async def _pump(self) -> None:
         try:
-            async for chunk in self.upstream:
+            while True:
+                await self._wait_for_space()  # before pulling: never hold a chunk while full
+                chunk = await anext(self.upstream, None)
+                if chunk is None:
+                    return
                 while chunk:
-                    while self._full():
-                        self.space.clear()
-                        await self.space.wait()
+                    await self._wait_for_space()
                     part = chunk
                     if self.limit is not None and self.count + len(chunk) > self.limit:
                         room = self.limit - self.count
@@ -472,6 +569,11 @@ class _Relay:
         finally:
             self.finished = True
             self.data.set()
+
+    async def _wait_for_space(self) -> None:
+        while self._full():
+            self.space.clear()
+            await self.space.wait()
 
     def start(self) -> None:
         if self.task is None:
@@ -498,9 +600,7 @@ class _Relay:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await cancel_and_wait([self.task])
 
 
 async def relay(upstream: Chunks, *, limit: int | None, name: str) -> Chunks:

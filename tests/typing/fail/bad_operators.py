@@ -1,0 +1,84 @@
+"""Operator misuse: lambdas in the method form, keyword typos, of= against the function, flatten, results."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typedstream as ts
+
+
+def show(x: int) -> str:
+    return str(x)
+
+
+def length(s: str) -> int:
+    return len(s)
+
+
+async def twice(x: int) -> int:
+    await asyncio.sleep(0)
+    return x * 2
+
+
+def add(acc: int, x: int) -> int:
+    return acc + x
+
+
+async def lambdas_in_methods() -> None:
+    ints = ts.source(range(3))
+    _a = ints.map(lambda x: x.upper())  # E: int has no upper
+    _b = ints.filter(lambda x: x.startswith("a"))  # E: int has no startswith
+    _c = ints.map(show).map(lambda s: s + 1)  # E: str + int
+    _d = ts.map(show).map(lambda s: s.bit_length())  # E: str has no bit_length
+    _e = ints.flat_map(lambda x: x + 1)  # E: an int is not iterable
+    _f = ints.scan("", lambda acc, x: acc + x)  # E: str + int
+    _g = ints.stateful_map(0, lambda s, x: s + x)  # E: f must return (state, output)
+    _h = ints.tap(lambda x: x.upper())  # E: int has no upper
+    _i = ints.take_while(lambda x: x.upper())  # E: int has no upper
+
+
+async def keyword_typos() -> None:
+    ints = ts.source(range(3))
+    _a = ints.map(twice, concurrancy=4)  # E: unexpected keyword concurrancy
+    _b = ts.map(twice, concurrancy=4)  # E: unexpected keyword concurrancy
+    _c = ts.filter(show, orderd=False)  # E: unexpected keyword orderd
+    _d = ints.take_while(show, concurrency=2)  # E: take_while takes no concurrency
+    _e = ts.map(show, concurrency="4")  # E: concurrency must be an int
+    _f = ts.take("5")  # E: n must be an int
+    _g = ts.batch_within(10, seconds="1")  # E: seconds must be a float
+
+
+async def wrong_of() -> None:
+    _a = ts.map(show, of=str)  # E: show takes int, not str
+    _b = ts.map(lambda x: x.upper(), of=int)  # E: int has no upper
+    _c = ts.filter(length, of=int)  # E: length takes str
+    _d = ts.scan(0, add, of=str)  # E: add takes int elements
+    _e = ts.map(lambda x: twice(x), of=str)  # E: twice takes int
+    _f = ts.tap(length, of=int)  # E: length takes str
+    _g = ts.distinct(length, of=int)  # E: length takes str
+
+
+async def flatten_non_iterable() -> None:
+    ints = ts.source(range(3))
+    _a = ints | ts.flatten()  # E: int is not iterable
+    _b = ints.flatten()  # E: int is not iterable
+    _c = ts.map(twice) | ts.flatten()  # E: int is not iterable
+    _d = ts.map(twice).flatten()  # E: int is not iterable
+
+
+async def wrong_result_types() -> None:
+    ints = ts.source(range(3))
+    _a: ts.Source[str] = ints.map(lambda x: twice(x))  # E: an async lambda gives int, not str
+    _b: ts.Stream[int, str] = ts.map(twice)  # E: async def gives Stream[int, int]
+    _c: ts.Source[int] = ints.batch(2)  # E: batch gives list[int]
+    _d: ts.Source[str] = ints | ts.take(2)  # E: take keeps int
+    _e: ts.Stream[str, str] = ts.map(show)  # E: map(show) takes int
+    _f: ts.Source[int] = ints.stateful_map(0, lambda s, x: (s + x, str(x)))  # E: outputs str
+    _g: ts.Source[str] = ints.scan(0, add)  # E: scan(0, add) gives int
+    _h: ts.Source[list[str]] = ints.batch(2)  # E: batch gives list[int]
+
+
+async def unhashable_keys() -> None:
+    ints = ts.source(range(3))
+    _a = ints.distinct(lambda x: [x])  # E: a list key is not Hashable
+    _b = ts.distinct(lambda x: {x}, of=int)  # E: a set key is not Hashable
