@@ -275,7 +275,7 @@ async def test_merge_delivers_a_fast_element_while_a_slow_source_is_waiting() ->
 
 
 async def test_merge_keeps_every_element_and_ends_when_all_end() -> None:
-    got = await ts.merge(ts.source(range(100)), ts.source(aiterate(list(range(100, 110)))), ts.source([])).collect()
+    got = await ts.merge(ts.source(range(100)), ts.source(aiterate(list(range(100, 110)))), ts.source(list[int]())).collect()
     assert sorted(got) == list(range(110))
 
 

@@ -1,6 +1,7 @@
 """typedstream: typed, async, pull-based streaming pipelines checked end to end by mypy and pyright."""
 
 from ._ops import BatchStage as BatchStage
+from ._ops import DistinctStage as DistinctStage
 from ._ops import FlattenStage as FlattenStage
 from ._ops import SameStage as SameStage
 from ._ops import batch as batch
@@ -36,6 +37,7 @@ from ._stream import Stream as Stream
 
 __all__ = [
     "BatchStage",
+    "DistinctStage",
     "EmptyStreamError",
     "FlattenStage",
     "RunReport",
@@ -71,6 +73,6 @@ __all__ = [
 ]
 
 # Public names show their public path in reprs and tracebacks.
-for _name in ("BatchStage", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
+for _name in ("BatchStage", "DistinctStage", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
     globals()[_name].__module__ = __name__
 del _name

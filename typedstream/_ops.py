@@ -22,6 +22,7 @@ __all__ = [
     "batch",
     "batch_within",
     "buffer",
+    "DistinctStage",
     "concat",
     "distinct",
     "filter",
@@ -47,6 +48,7 @@ D = TypeVar("D")
 N = TypeVar("N")
 S = TypeVar("S")
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 
 
 def _stage(op: Op) -> Stream[Any, Any]:
@@ -71,6 +73,32 @@ class SameStage:
         return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
 
     def __or__(self, other: Stream[T, N]) -> Stream[T, N]:
+        if not isinstance(cast(object, other), Stream):
+            return NotImplemented
+        return Stream((self._op, *other._ops))  # pyright: ignore[reportPrivateUsage]
+
+    def __repr__(self) -> str:
+        return f"<stage {self._op.name}>"
+
+
+class DistinctStage:
+    """``distinct()`` without a key: keeps the element type, which must be hashable."""
+
+    __slots__ = ("_op",)
+
+    def __init__(self, op: Op) -> None:
+        self._op = op
+
+    @overload
+    def __ror__(self, left: Source[H]) -> Source[H]: ...
+    @overload
+    def __ror__(self, left: Stream[A, H]) -> Stream[A, H]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        if not isinstance(cast(object, left), (Source, Stream)):
+            return NotImplemented
+        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+
+    def __or__(self, other: Stream[H, N]) -> Stream[H, N]:
         if not isinstance(cast(object, other), Stream):
             return NotImplemented
         return Stream((self._op, *other._ops))  # pyright: ignore[reportPrivateUsage]
@@ -289,15 +317,15 @@ def stateful_map(
 
 
 @overload
-def distinct() -> SameStage: ...
+def distinct() -> DistinctStage: ...
 @overload
 def distinct(key: Callable[[A], Hashable], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, A]: ...
 def distinct(
     key: Callable[[A], Hashable] | None = None, *, of: type[A] | None = None, name: str | None = None
-) -> SameStage | Stream[A, A]:
+) -> DistinctStage | Stream[A, A]:
     """Keep the first element of each key (the element itself when no key is given)."""
     op = _op.distinct(key, name)
-    return SameStage(op) if key is None else _stage(op)
+    return DistinctStage(op) if key is None else _stage(op)
 
 
 # -- type-preserving and batching stages ------------------------------------------------------------------------
@@ -346,14 +374,30 @@ def flatten() -> FlattenStage:
 # -- combining sources ----------------------------------------------------------------------------------------
 
 
-def merge(first: Source[T], *rest: Source[T]) -> Source[T]:
+@overload
+def merge(a: Source[A], /) -> Source[A]: ...
+@overload
+def merge(a: Source[A], b: Source[B], /) -> Source[A | B]: ...
+@overload
+def merge(a: Source[A], b: Source[B], c: Source[C], /) -> Source[A | B | C]: ...
+@overload
+def merge(a: Source[A], b: Source[B], c: Source[C], d: Source[D], /, *rest: Source[T]) -> Source[A | B | C | D | T]: ...
+def merge(first: Source[Any], /, *rest: Source[Any]) -> Source[Any]:
     """Interleave the sources' elements as they arrive; ends when all have ended."""
-    return cast(Source[T], first._then(_op.combine("merge", rest)))  # pyright: ignore[reportPrivateUsage]
+    return first._then(_op.combine("merge", rest))  # pyright: ignore[reportPrivateUsage]
 
 
-def concat(first: Source[T], *rest: Source[T]) -> Source[T]:
+@overload
+def concat(a: Source[A], /) -> Source[A]: ...
+@overload
+def concat(a: Source[A], b: Source[B], /) -> Source[A | B]: ...
+@overload
+def concat(a: Source[A], b: Source[B], c: Source[C], /) -> Source[A | B | C]: ...
+@overload
+def concat(a: Source[A], b: Source[B], c: Source[C], d: Source[D], /, *rest: Source[T]) -> Source[A | B | C | D | T]: ...
+def concat(first: Source[Any], /, *rest: Source[Any]) -> Source[Any]:
     """The sources one after another."""
-    return cast(Source[T], first._then(_op.combine("concat", rest)))  # pyright: ignore[reportPrivateUsage]
+    return first._then(_op.combine("concat", rest))  # pyright: ignore[reportPrivateUsage]
 
 
 @overload

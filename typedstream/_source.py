@@ -23,6 +23,7 @@ N = TypeVar("N")
 R = TypeVar("R")
 S = TypeVar("S")
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 T2 = TypeVar("T2")
 
 
@@ -268,8 +269,12 @@ class Source(Generic[Out]):
         """``f(state, x)`` returns ``(new_state, output)``. A callable ``init`` is a factory called per run."""
         return self._then(_op.stateful_map(init, f, name))
 
-    def distinct(self, key: Callable[[Out], Hashable] | None = None, *, name: str | None = None) -> Source[Out]:
-        """Keep the first element of each key (the element itself by default)."""
+    @overload
+    def distinct(self: Source[H], key: None = None, *, name: str | None = None) -> Source[H]: ...
+    @overload
+    def distinct(self, key: Callable[[Out], Hashable], *, name: str | None = None) -> Source[Out]: ...
+    def distinct(self, key: Callable[[Out], Hashable] | None = None, *, name: str | None = None) -> Any:
+        """Keep the first element of each key (the element itself, which must then be hashable)."""
         return self._then(_op.distinct(key, name))
 
     def buffer(self, n: int) -> Source[Out]:

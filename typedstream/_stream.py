@@ -22,6 +22,7 @@ B = TypeVar("B")
 N = TypeVar("N")
 S = TypeVar("S")
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 T2 = TypeVar("T2")
 
 
@@ -226,8 +227,12 @@ class Stream(Generic[In, Out]):
         """``f(state, x)`` returns ``(new_state, output)``. A callable ``init`` is a factory called per run."""
         return self._then(_op.stateful_map(init, f, name))
 
-    def distinct(self, key: Callable[[Out], Hashable] | None = None, *, name: str | None = None) -> Stream[In, Out]:
-        """Keep the first element of each key (the element itself by default)."""
+    @overload
+    def distinct(self: Stream[A, H], key: None = None, *, name: str | None = None) -> Stream[A, H]: ...
+    @overload
+    def distinct(self, key: Callable[[Out], Hashable], *, name: str | None = None) -> Stream[In, Out]: ...
+    def distinct(self, key: Callable[[Out], Hashable] | None = None, *, name: str | None = None) -> Any:
+        """Keep the first element of each key (the element itself, which must then be hashable)."""
         return self._then(_op.distinct(key, name))
 
     def buffer(self, n: int) -> Stream[In, Out]:

@@ -82,3 +82,8 @@ async def unhashable_keys() -> None:
     ints = ts.source(range(3))
     _a = ints.distinct(lambda x: [x])  # E: a list key is not Hashable
     _b = ts.distinct(lambda x: {x}, of=int)  # E: a set key is not Hashable
+
+
+async def distinct_needs_hashable_elements() -> None:
+    # The | form is rejected by pyright only: mypy widens Source[list[int]] to Source[object] (covariance).
+    _ = ts.source([[1], [2]]).distinct()  # E: list[int] is not hashable

@@ -54,3 +54,10 @@ async def zip_() -> None:
     n2, s2 = await ts.zip(ints, strs).into(ts.first())
     assert_type(n2, int)
     assert_type(s2, str)
+
+
+async def mixed_types_in_free_merge_and_concat() -> None:
+    ints = ts.source([1, 2])
+    strs = ts.source(["a"])
+    assert_type(ts.merge(ints, strs), ts.Source[int | str])
+    assert_type(ts.concat(ints, strs, ints), ts.Source[int | str])
