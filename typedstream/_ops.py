@@ -55,103 +55,121 @@ def _stage(op: Op) -> Stream[Any, Any]:
     return Stream((op,))
 
 
-class SameStage:
-    """A stage that keeps the element type: ``take``, ``skip``, ``buffer``, ``timeout``, ``throttle``."""
+def _is_chain(x: object) -> bool:
+    return isinstance(x, (Source, Stream))
 
-    __slots__ = ("_op",)
 
-    def __init__(self, op: Op) -> None:
-        self._op = op
+class _StageObject:
+    """Shared plumbing of the stage objects: a tuple of ops attached to whatever is on the left."""
+
+    __slots__ = ("_ops",)
+
+    def __init__(self, *ops: Op) -> None:
+        self._ops = ops
+
+    def _attach(self, left: object) -> Any:
+        if not _is_chain(left):
+            return NotImplemented
+        chain: Any = left
+        for op in self._ops:
+            chain = chain._then(op)
+        return chain
+
+    def _then(self, other: object, result: type[_StageObject] | None) -> Any:
+        if isinstance(other, _StageObject):
+            assert result is not None
+            return result(*self._ops, *other._ops)
+        if _is_chain(other) and not isinstance(other, Source):
+            later: Any = other
+            return Stream[Any, Any](self._ops + later._ops)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<stage {' | '.join(op.name for op in self._ops)}>"
+
+
+class SameStage(_StageObject):
+    """Stages that keep the element type: ``take``, ``skip``, ``buffer``, ``timeout``, ``throttle``."""
+
+    __slots__ = ()
 
     @overload
     def __ror__(self, left: Source[T]) -> Source[T]: ...
     @overload
     def __ror__(self, left: Stream[A, T]) -> Stream[A, T]: ...
     def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
-        if not isinstance(cast(object, left), (Source, Stream)):
-            return NotImplemented
-        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+        return self._attach(left)
 
-    def __or__(self, other: Stream[T, N]) -> Stream[T, N]:
-        if not isinstance(cast(object, other), Stream):
-            return NotImplemented
-        return Stream((self._op, *other._ops))  # pyright: ignore[reportPrivateUsage]
+    @overload
+    def __or__(self, other: SameStage) -> SameStage: ...
+    @overload
+    def __or__(self, other: BatchStage) -> BatchStage: ...
+    @overload
+    def __or__(self, other: Stream[T, N]) -> Stream[T, N]: ...
+    def __or__(self, other: object) -> Any:
+        return self._then(other, BatchStage if isinstance(other, BatchStage) else SameStage)
 
-    def __repr__(self) -> str:
-        return f"<stage {self._op.name}>"
 
-
-class DistinctStage:
+class DistinctStage(_StageObject):
     """``distinct()`` without a key: keeps the element type, which must be hashable."""
 
-    __slots__ = ("_op",)
-
-    def __init__(self, op: Op) -> None:
-        self._op = op
+    __slots__ = ()
 
     @overload
     def __ror__(self, left: Source[H]) -> Source[H]: ...
     @overload
     def __ror__(self, left: Stream[A, H]) -> Stream[A, H]: ...
     def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
-        if not isinstance(cast(object, left), (Source, Stream)):
-            return NotImplemented
-        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+        return self._attach(left)
 
-    def __or__(self, other: Stream[H, N]) -> Stream[H, N]:
-        if not isinstance(cast(object, other), Stream):
-            return NotImplemented
-        return Stream((self._op, *other._ops))  # pyright: ignore[reportPrivateUsage]
-
-    def __repr__(self) -> str:
-        return f"<stage {self._op.name}>"
+    @overload
+    def __or__(self, other: SameStage) -> DistinctStage: ...
+    @overload
+    def __or__(self, other: Stream[H, N]) -> Stream[H, N]: ...
+    def __or__(self, other: object) -> Any:
+        return self._then(other, DistinctStage)
 
 
-class BatchStage:
-    """A stage from ``T`` to ``list[T]``: ``batch``, ``batch_within``."""
+class BatchStage(_StageObject):
+    """Stages from ``T`` to ``list[T]``: ``batch``, ``batch_within`` (and what a SameStage adds to them)."""
 
-    __slots__ = ("_op",)
-
-    def __init__(self, op: Op) -> None:
-        self._op = op
+    __slots__ = ()
 
     @overload
     def __ror__(self, left: Source[T]) -> Source[list[T]]: ...
     @overload
     def __ror__(self, left: Stream[A, T]) -> Stream[A, list[T]]: ...
     def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
-        if not isinstance(cast(object, left), (Source, Stream)):
-            return NotImplemented
-        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+        return self._attach(left)
 
-    def __or__(self, other: Stream[list[T], N]) -> Stream[T, N]:
-        if not isinstance(cast(object, other), Stream):
-            return NotImplemented
-        return Stream((self._op, *other._ops))  # pyright: ignore[reportPrivateUsage]
+    @overload
+    def __or__(self, other: SameStage) -> BatchStage: ...
+    @overload
+    def __or__(self, other: FlattenStage) -> SameStage: ...
+    @overload
+    def __or__(self, other: Stream[list[T], N]) -> Stream[T, N]: ...
+    def __or__(self, other: object) -> Any:
+        return self._then(other, SameStage if isinstance(other, FlattenStage) else BatchStage)
 
-    def __repr__(self) -> str:
-        return f"<stage {self._op.name}>"
 
-
-class FlattenStage:
+class FlattenStage(_StageObject):
     """A stage from ``Iterable[T]`` to ``T``."""
 
-    __slots__ = ("_op",)
-
-    def __init__(self, op: Op) -> None:
-        self._op = op
+    __slots__ = ()
 
     @overload
     def __ror__(self, left: Source[Iterable[T]]) -> Source[T]: ...
     @overload
     def __ror__(self, left: Stream[A, Iterable[T]]) -> Stream[A, T]: ...
     def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
-        if not isinstance(cast(object, left), (Source, Stream)):
-            return NotImplemented
-        return left._then(self._op)  # pyright: ignore[reportPrivateUsage]
+        return self._attach(left)
 
-    def __repr__(self) -> str:
-        return f"<stage {self._op.name}>"
+    @overload
+    def __or__(self, other: SameStage) -> FlattenStage: ...
+    @overload
+    def __or__(self, other: Stream[T, N]) -> Stream[Iterable[T], N]: ...
+    def __or__(self, other: object) -> Any:
+        return self._then(other, FlattenStage)
 
 
 # -- element operators ---------------------------------------------------------------------------------------

@@ -84,3 +84,15 @@ async def stage_objects_compose() -> None:
     stage = ts.take(5) | ts.map(show)
     assert_type(ts.source(range(10)) | stage, ts.Source[str])
     assert_type(ts.source(range(10)) | (ts.batch(2) | ts.map(total)), ts.Source[int])
+
+
+async def stage_objects_compose_with_each_other() -> None:
+    """(a | b) | c == a | (b | c) also when b and c are stage objects."""
+    left = (ts.map(show) | ts.take(5)) | ts.batch(2)
+    right = ts.map(show) | (ts.take(5) | ts.batch(2))
+    assert_type(left, ts.Stream[int, list[str]])
+    assert_type(right, ts.Stream[int, list[str]])
+    regrouped = ts.source(range(7)) | (ts.batch(3) | ts.take(2) | ts.flatten())
+    assert_type(regrouped, ts.Source[int])
+    flat_then_map = ts.source([[1, 2], [3]]) | (ts.flatten() | ts.map(show))
+    assert_type(flat_then_map, ts.Source[str])

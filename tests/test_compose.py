@@ -23,3 +23,16 @@ async def test_break_with_stream_closes() -> None:
         async for x in it:
             if x == 3:
                 break
+
+
+async def test_rule24_stage_objects_regroup() -> None:
+    """(a | b) | c == a | (b | c) when b and c are stage objects (take, batch, flatten, distinct)."""
+    xs = list(range(23))
+    show = ts.map(str)
+    left = ts.source(xs) | ((show | ts.take(9)) | ts.batch(4))
+    right = ts.source(xs) | (show | (ts.take(9) | ts.batch(4)))
+    assert await left.collect() == await right.collect() == [["0", "1", "2", "3"], ["4", "5", "6", "7"], ["8"]]
+    regrouped = ts.source(xs) | (ts.batch(5) | ts.take(2) | ts.flatten())
+    assert await regrouped.collect() == xs[:10]
+    deduped = ts.source([3, 1, 3, 2, 1]) | (ts.distinct() | ts.take(2))
+    assert await deduped.collect() == [3, 1]
