@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+import pytest
 
 import typedstream as ts
 
@@ -36,3 +39,12 @@ async def test_rule24_stage_objects_regroup() -> None:
     assert await regrouped.collect() == xs[:10]
     deduped = ts.source([3, 1, 3, 2, 1]) | (ts.distinct() | ts.take(2))
     assert await deduped.collect() == [3, 1]
+
+
+def test_misspelled_option_is_rejected_at_build_time() -> None:
+    options: dict[str, Any] = {"concurrancy": 4}
+    with pytest.raises(TypeError, match=r"stage 'str': unknown option 'concurrancy'"):
+        ts.map(str, **options)
+    with pytest.raises(TypeError, match="unknown option"):
+        misspelled: dict[str, Any] = {"windw": 3}
+        ts.source([1]).map(str, **misspelled)

@@ -10,16 +10,32 @@ import functools
 import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from typing_extensions import Unpack
 
 from . import _kernels as k
 
 if TYPE_CHECKING:
     from ._runtime import Run
 
-__all__ = ["Op", "Origin"]
+__all__ = ["ElementOptions", "Op", "Origin"]
 
 Chunks = AsyncIterator[list[Any]]
+
+
+class ElementOptions(TypedDict, total=False):
+    """Options of the element operators (``map``, ``filter``, ``flat_map``, ``tap``)."""
+
+    concurrency: int
+    """Calls in flight at once (default 1). Above 1 the stage is a pool of that many workers."""
+    ordered: bool
+    """Emit results in input order (default True); False emits each result as soon as it is ready."""
+    window: int | None
+    """Elements that may be undelivered at once (default 32 x concurrency): how far free workers run ahead
+    of a slow head element, and so how much memory the stage can hold."""
+    name: str | None
+    """The stage's name in errors and reports (default: the function's name)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,17 +121,15 @@ def check_seconds(stage: str, option: str, value: object, *, allow_zero: bool = 
 # ----------------------------------------------------------------------------------------------- element ops
 
 
-def element(
-    kind: str,
-    f: Callable[..., Any],
-    *,
-    name: str | None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-) -> Op:
+def element(kind: str, f: Callable[..., Any], **options: Unpack[ElementOptions]) -> Op:
     """map / filter / flat_map / tap / take_while: one user call per element."""
-    stage = stage_name(name, f, kind)
+    stage = stage_name(options.get("name"), f, kind)
+    unknown = sorted(set(options) - set(ElementOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"stage {stage!r}: unknown option {unknown[0]!r} (options: {', '.join(ElementOptions.__annotations__)})")
+    concurrency = options.get("concurrency", 1)
+    ordered = options.get("ordered", True)
+    window = options.get("window")
     check_callable(stage, "the function", f)
     check_count(stage, "concurrency", concurrency, minimum=1)
     if not isinstance(ordered, bool):  # pyright: ignore[reportUnnecessaryIsInstance]

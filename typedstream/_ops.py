@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
 from typing import Any, TypeGuard, TypeVar, cast, overload
 
-from typing_extensions import TypeIs
+from typing_extensions import TypeIs, Unpack
 
 from . import _op
-from ._op import Op
+from ._op import ElementOptions, Op
 from ._source import Source
 from ._stream import Stream
 
@@ -180,33 +180,24 @@ def map(
     f: Callable[[A], Coroutine[Any, Any, B]],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, B]: ...
 @overload
 def map(
     f: Callable[[A], B],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, B]: ...
 def map(
     f: Callable[[A], Any],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, Any]:
     """Apply ``f`` (sync or async) to each element; ``concurrency=n`` runs up to n calls at once, keeping input
     order unless ``ordered=False``; ``window`` bounds how far ahead of the slowest pending element work goes."""
-    return _stage(_op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window))
+    return _stage(_op.element("map", f, **options))
 
 
 @overload
@@ -214,43 +205,31 @@ def filter(
     pred: Callable[[A], TypeIs[B]],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, B]: ...
 @overload
 def filter(
     pred: Callable[[A], TypeGuard[B]],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, B]: ...
 @overload
 def filter(
     pred: Callable[[A], object],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, A]: ...
 def filter(
     pred: Callable[[A], object],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, Any]:
     """Keep the elements for which ``pred`` (sync or async) is truthy. A ``TypeIs``/``TypeGuard`` predicate
     narrows the element type (``filter(is_order)`` turns ``Order | None`` into ``Order``)."""
-    return _stage(_op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window))
+    return _stage(_op.element("filter", pred, **options))
 
 
 @overload
@@ -258,55 +237,40 @@ def flat_map(
     f: Callable[[A], Coroutine[Any, Any, Iterable[B]]],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, B]: ...
 @overload
 def flat_map(
     f: Callable[[A], AsyncIterable[B]],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, B]: ...
 @overload
 def flat_map(
     f: Callable[[A], Iterable[B]],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, B]: ...
 def flat_map(
     f: Callable[[A], Any],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, Any]:
     """Replace each element by the elements of the iterable or async iterable ``f`` returns."""
-    return _stage(_op.element("flat_map", f, name=name, concurrency=concurrency, ordered=ordered, window=window))
+    return _stage(_op.element("flat_map", f, **options))
 
 
 def tap(
     f: Callable[[A], object],
     *,
     of: type[A] | None = None,
-    concurrency: int = 1,
-    ordered: bool = True,
-    window: int | None = None,
-    name: str | None = None,
+    **options: Unpack[ElementOptions],
 ) -> Stream[A, A]:
     """Call ``f`` (sync or async) on each element for its effect; pass the element on."""
-    return _stage(_op.element("tap", f, name=name, concurrency=concurrency, ordered=ordered, window=window))
+    return _stage(_op.element("tap", f, **options))
 
 
 def take_while(pred: Callable[[A], object], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, A]:

@@ -6,10 +6,10 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Coroutine, Hashable, Iterable
 from typing import Any, Generic, TypeGuard, TypeVar, cast, overload
 
-from typing_extensions import TypeIs
+from typing_extensions import TypeIs, Unpack
 
 from . import _op
-from ._op import Op, Origin
+from ._op import ElementOptions, Op, Origin
 from ._report import RunReport
 from ._sink import Sink
 from ._stream import Stream
@@ -96,138 +96,82 @@ class Source(Generic[Out]):
     def map(
         self,
         f: Callable[[Out], Coroutine[Any, Any, B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[B]: ...
     @overload
     def map(
         self,
         f: Callable[[Out], B],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[B]: ...
     def map(
         self,
         f: Callable[[Out], Any],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[Any]:
         """Apply ``f`` to each element; with ``concurrency=n`` up to n calls run at once."""
-        return self._then(
-            _op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("map", f, **options))
 
     @overload
     def filter(
         self,
         pred: Callable[[Out], TypeIs[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[B]: ...
     @overload
     def filter(
         self,
         pred: Callable[[Out], TypeGuard[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[B]: ...
     @overload
     def filter(
         self,
         pred: Callable[[Out], object],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[Out]: ...
     def filter(
         self,
         pred: Callable[[Out], object],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[Any]:
         """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited); a ``TypeIs`` or
         ``TypeGuard`` predicate narrows the element type."""
-        return self._then(
-            _op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("filter", pred, **options))
 
     @overload
     def flat_map(
         self,
         f: Callable[[Out], Coroutine[Any, Any, Iterable[B]]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[B]: ...
     @overload
     def flat_map(
         self,
         f: Callable[[Out], AsyncIterable[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[B]: ...
     @overload
     def flat_map(
         self,
         f: Callable[[Out], Iterable[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[B]: ...
     def flat_map(
         self,
         f: Callable[[Out], Any],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[Any]:
         """Replace each element by the elements of the (async) iterable ``f`` returns."""
-        return self._then(
-            _op.element("flat_map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("flat_map", f, **options))
 
     def tap(
         self,
         f: Callable[[Out], object],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Source[Out]:
         """Call ``f`` on each element for its effect; pass the element on unchanged."""
-        return self._then(
-            _op.element("tap", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("tap", f, **options))
 
     def take_while(self, pred: Callable[[Out], object], *, name: str | None = None) -> Source[Out]:
         """Pass elements until the first one for which ``pred`` is falsy (not emitted), then stop."""

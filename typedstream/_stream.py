@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar, cast, overload
 
-from typing_extensions import TypeIs
+from typing_extensions import TypeIs, Unpack
 
 from . import _op
-from ._op import Op
+from ._op import ElementOptions, Op
 
 if TYPE_CHECKING:
     from ._source import Source
@@ -54,138 +54,82 @@ class Stream(Generic[In, Out]):
     def map(
         self,
         f: Callable[[Out], Coroutine[Any, Any, B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, B]: ...
     @overload
     def map(
         self,
         f: Callable[[Out], B],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, B]: ...
     def map(
         self,
         f: Callable[[Out], Any],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, Any]:
         """Apply ``f`` to each element; with ``concurrency=n`` up to n calls run at once."""
-        return self._then(
-            _op.element("map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("map", f, **options))
 
     @overload
     def filter(
         self,
         pred: Callable[[Out], TypeIs[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, B]: ...
     @overload
     def filter(
         self,
         pred: Callable[[Out], TypeGuard[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, B]: ...
     @overload
     def filter(
         self,
         pred: Callable[[Out], object],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, Out]: ...
     def filter(
         self,
         pred: Callable[[Out], object],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, Any]:
         """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited); a ``TypeIs`` or
         ``TypeGuard`` predicate narrows the element type."""
-        return self._then(
-            _op.element("filter", pred, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("filter", pred, **options))
 
     @overload
     def flat_map(
         self,
         f: Callable[[Out], Coroutine[Any, Any, Iterable[B]]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, B]: ...
     @overload
     def flat_map(
         self,
         f: Callable[[Out], AsyncIterable[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, B]: ...
     @overload
     def flat_map(
         self,
         f: Callable[[Out], Iterable[B]],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, B]: ...
     def flat_map(
         self,
         f: Callable[[Out], Any],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, Any]:
         """Replace each element by the elements of the (async) iterable ``f`` returns."""
-        return self._then(
-            _op.element("flat_map", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("flat_map", f, **options))
 
     def tap(
         self,
         f: Callable[[Out], object],
-        *,
-        concurrency: int = 1,
-        ordered: bool = True,
-        window: int | None = None,
-        name: str | None = None,
+        **options: Unpack[ElementOptions],
     ) -> Stream[In, Out]:
         """Call ``f`` on each element for its effect; pass the element on unchanged."""
-        return self._then(
-            _op.element("tap", f, name=name, concurrency=concurrency, ordered=ordered, window=window)
-        )
+        return self._then(_op.element("tap", f, **options))
 
     def take_while(self, pred: Callable[[Out], object], *, name: str | None = None) -> Stream[In, Out]:
         """Pass elements until the first one for which ``pred`` is falsy (not emitted), then stop."""
