@@ -24,6 +24,8 @@ from ._ops import throttle as throttle
 from ._ops import timeout as timeout
 from ._ops import zip as zip
 from ._report import RunReport as RunReport
+from ._retry import Backoff as Backoff
+from ._retry import Retry as Retry
 from ._sink import Sink as Sink
 from ._sinks import EmptyStreamError as EmptyStreamError
 from ._sinks import count as count
@@ -36,10 +38,12 @@ from ._source import source as source
 from ._stream import Stream as Stream
 
 __all__ = [
+    "Backoff",
     "BatchStage",
     "DistinctStage",
     "EmptyStreamError",
     "FlattenStage",
+    "Retry",
     "RunReport",
     "SameStage",
     "Sink",
@@ -73,6 +77,6 @@ __all__ = [
 ]
 
 # Public names show their public path in reprs and tracebacks.
-for _name in ("BatchStage", "DistinctStage", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
+for _name in ("Backoff", "Retry", "BatchStage", "DistinctStage", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
     globals()[_name].__module__ = __name__
 del _name
