@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import open_async_generators
+from sources import acounting, counting
 
 import typedstream as ts
 from typedstream._runtime import Run, compile_source
@@ -23,35 +24,6 @@ from typedstream._runtime import Run, compile_source
 
 class Boom(Exception):
     """A user error that no library code raises."""
-
-
-def counting_gen(pulled: list[int], n: int | None = None, *, events: list[str] | None = None) -> Iterator[int]:
-    """A sync generator source that records each element it hands out (and its finally in ``events``)."""
-    i = 0
-    try:
-        while n is None or i < n:
-            pulled.append(i)
-            yield i
-            i += 1
-    finally:
-        if events is not None:
-            events.append("source")
-
-
-async def counting_agen(
-    pulled: list[int], n: int | None = None, *, events: list[str] | None = None, delay: float = 0.0
-) -> AsyncIterator[int]:
-    """An async generator source that records each element it hands out (and its finally in ``events``)."""
-    i = 0
-    try:
-        while n is None or i < n:
-            await asyncio.sleep(delay)
-            pulled.append(i)
-            yield i
-            i += 1
-    finally:
-        if events is not None:
-            events.append("source")
 
 
 async def max_ahead(src: ts.Source[Any], pulled: list[int], *, take: int, delay: float = 0.002) -> int:
@@ -110,7 +82,7 @@ async def test_rule01_bounded_prefetch_plain_chain_async_source() -> None:
     async def add(x: int) -> int:
         return x + 1
 
-    src = ts.source(counting_agen(pulled)).map(lambda x: x * 2).map(add).filter(lambda x: x >= 0)
+    src = ts.source(acounting(pulled)).map(lambda x: x * 2).map(add).filter(lambda x: x >= 0)
     assert await max_ahead(src, pulled, take=30) <= 1
 
 
@@ -121,14 +93,14 @@ async def test_rule01_bounded_prefetch_plain_chain_sync_source() -> None:
     async def add(x: int) -> int:
         return x + 1
 
-    src = ts.source(counting_gen(pulled), chunk_size=4).map(lambda x: x * 2).map(add).tap(lambda x: None)
+    src = ts.source(counting(pulled), chunk_size=4).map(lambda x: x * 2).map(add).tap(lambda x: None)
     assert await max_ahead(src, pulled, take=40) <= 4
 
 
 async def test_rule01_bounded_prefetch_default_chunking_of_an_infinite_sync_source() -> None:
     """Default chunking grows, but an infinite sync source under a slow consumer is still pulled boundedly."""
     pulled: list[int] = []
-    src = ts.source(counting_gen(pulled)).map(lambda x: x + 1)
+    src = ts.source(counting(pulled)).map(lambda x: x + 1)
     ahead = await max_ahead(src, pulled, take=20, delay=0.0005)
     assert ahead <= 32  # the chunk sizes after 20 elements are 1, 2, 4, 8, 16
 
@@ -137,7 +109,7 @@ async def test_rule01_bounded_prefetch_buffer() -> None:
     """buffer(n) pulls at most n elements ahead (plus the chunk it last handed on, at most n elements)."""
     n = 5
     pulled: list[int] = []
-    src = ts.source(counting_agen(pulled)).buffer(n)
+    src = ts.source(acounting(pulled)).buffer(n)
     ahead = await max_ahead(src, pulled, take=30)
     assert n <= ahead <= n + n  # it does prefetch, and boundedly
 
@@ -146,7 +118,7 @@ async def test_rule01_bounded_prefetch_buffer_of_sync_chunks() -> None:
     """buffer(n) over chunks of c: at most n + max(n, c) ahead (elements are counted, not chunks)."""
     n, c = 4, 8
     pulled: list[int] = []
-    src = ts.source(counting_gen(pulled), chunk_size=c).buffer(n)
+    src = ts.source(counting(pulled), chunk_size=c).buffer(n)
     assert await max_ahead(src, pulled, take=40) <= n + max(n, c)
 
 
@@ -161,7 +133,7 @@ async def test_rule01_bounded_prefetch_concurrent_map_with_window() -> None:
 
     for ordered in (True, False):
         pulled.clear()
-        src = ts.source(counting_agen(pulled)).map(work, concurrency=c, window=window, ordered=ordered)
+        src = ts.source(acounting(pulled)).map(work, concurrency=c, window=window, ordered=ordered)
         ahead = await max_ahead(src, pulled, take=40)
         assert window <= ahead <= c + window + window, (ordered, ahead)
 
@@ -174,7 +146,7 @@ async def test_rule01_bounded_prefetch_buffer_and_pool_chain() -> None:
         await asyncio.sleep(0.0005)
         return x
 
-    src = ts.source(counting_agen(pulled)).buffer(3).map(work, concurrency=2, window=4).map(lambda x: x).buffer(2)
+    src = ts.source(acounting(pulled)).buffer(3).map(work, concurrency=2, window=4).map(lambda x: x).buffer(2)
     ahead = await max_ahead(src, pulled, take=40)
     assert ahead <= (3 + 3) + (2 + 4 + 4) + (2 + 2)
 
@@ -182,7 +154,7 @@ async def test_rule01_bounded_prefetch_buffer_and_pool_chain() -> None:
 async def test_rule01_flat_map_does_not_drain_a_large_inner_iterable_ahead_of_demand() -> None:
     """flat_map's inner iterable is a source too: take(5) must not pull far more than one chunk of it."""
     inner_pulled: list[int] = []
-    src = ts.source([0]).flat_map(lambda _: counting_gen(inner_pulled, 100_000)).take(5)
+    src = ts.source([0]).flat_map(lambda _: counting(inner_pulled, 100_000)).take(5)
     assert await src.collect() == [0, 1, 2, 3, 4]
     assert len(inner_pulled) <= 1024 + 5, f"pulled {len(inner_pulled)} inner elements to deliver 5"
 
@@ -192,7 +164,7 @@ async def test_rule01_flat_map_with_an_infinite_async_inner_iterable_delivers_in
     events: list[str] = []
 
     def inner(_: int) -> AsyncIterator[int]:
-        return counting_agen([], events=events)
+        return acounting([], events=events)
 
     src = ts.source([0]).flat_map(inner).take(3)
     try:
@@ -453,7 +425,7 @@ async def test_rule04_no_call_after_take_is_satisfied() -> None:
         await asyncio.sleep(0.001)
         return x
 
-    assert await ts.source(counting_agen([])).map(f, concurrency=4).buffer(4).take(3).collect() == [0, 1, 2]
+    assert await ts.source(acounting([])).map(f, concurrency=4).buffer(4).take(3).collect() == [0, 1, 2]
     n = len(calls)
     await asyncio.sleep(0.02)
     assert len(calls) == n
@@ -520,13 +492,13 @@ async def test_rule06_error_in_an_async_stage_closes_user_generators() -> None:
             raise Boom(x)
         return x
 
-    src = ts.source(counting_agen([], events=events)).buffer(2).map(fail_at_2)
+    src = ts.source(acounting([], events=events)).buffer(2).map(fail_at_2)
     with pytest.raises(Boom):
         await src.run()
     assert events == ["source"]
 
     events.clear()
-    src2 = ts.source(counting_gen([], events=events)).map(fail_at_2, concurrency=2)
+    src2 = ts.source(counting([], events=events)).map(fail_at_2, concurrency=2)
     with pytest.raises(Boom):
         await src2.collect()
     assert events == ["source"]
@@ -540,13 +512,13 @@ async def test_rule06_error_in_a_source_closes_the_other_generators() -> None:
         await asyncio.sleep(0.005)
         raise Boom("source failed")
 
-    src = ts.merge(ts.source(bad()), ts.source(counting_agen([], events=events, delay=0.001)))
+    src = ts.merge(ts.source(bad()), ts.source(acounting([], events=events, delay=0.001)))
     with pytest.raises(Boom):
         await src.collect()
     assert events == ["source"]
 
     events.clear()
-    zipped = ts.zip(ts.source(counting_gen([], events=events)), ts.source(bad()))
+    zipped = ts.zip(ts.source(counting([], events=events)), ts.source(bad()))
     with pytest.raises(Boom):
         await zipped.collect()
     assert events == ["source"]
@@ -559,7 +531,7 @@ async def test_rule07_take_closes_upstream_before_returning() -> None:
     for make in ("sync", "async"):
         events: list[str] = []
         pulled: list[int] = []
-        gen = counting_gen(pulled, events=events) if make == "sync" else counting_agen(pulled, events=events)
+        gen = counting(pulled, events=events) if make == "sync" else acounting(pulled, events=events)
         assert await ts.source(gen).map(lambda x: x + 1).take(3).collect() == [1, 2, 3]
         assert events == ["source"], make
 
@@ -571,21 +543,21 @@ async def test_rule07_take_after_async_stages_closes_upstream() -> None:
         await asyncio.sleep(0.001)
         return x
 
-    src = ts.source(counting_agen([], events=events)).map(work, concurrency=3).buffer(2).map(work).take(4)
+    src = ts.source(acounting([], events=events)).map(work, concurrency=3).buffer(2).map(work).take(4)
     assert await src.collect() == [0, 1, 2, 3]
     assert events == ["source"]
 
 
 async def test_rule07_first_sink_closes_upstream() -> None:
     events: list[str] = []
-    assert await ts.source(counting_agen([], events=events)).map(lambda x: x * 3).into(ts.first()) == 0
+    assert await ts.source(acounting([], events=events)).map(lambda x: x * 3).into(ts.first()) == 0
     assert events == ["source"]
 
 
 async def test_rule07_break_inside_stream_closes_upstream() -> None:
     for make in ("sync", "async"):
         events: list[str] = []
-        gen = counting_gen([], events=events) if make == "sync" else counting_agen([], events=events)
+        gen = counting([], events=events) if make == "sync" else acounting([], events=events)
         async with ts.source(gen).buffer(3).stream() as it:
             async for x in it:
                 if x == 2:
@@ -645,8 +617,8 @@ async def test_rule09_finalizers_run_once_on_success() -> None:
             events.append(f"inner {x}")
 
     sync_events: list[str] = []
-    src = ts.source(counting_agen([], 3, events=events)).flat_map(inner).zip(
-        ts.source(counting_gen([], 5, events=sync_events))
+    src = ts.source(acounting([], 3, events=events)).flat_map(inner).zip(
+        ts.source(counting([], 5, events=sync_events))
     )
     assert await src.collect() == [(0, 0), (1, 1), (2, 2)]
     assert events == ["inner 0", "inner 1", "inner 2", "source"]
@@ -669,7 +641,7 @@ async def test_rule09_finalizers_run_once_in_reverse_order_on_error() -> None:
             raise Boom(x)
         return x
 
-    src = ts.source(counting_gen([], events=events)).map(f, concurrency=2, ordered=False).map(fail)
+    src = ts.source(counting([], events=events)).map(f, concurrency=2, ordered=False).map(fail)
     with pytest.raises(Boom):
         await src.collect()
     assert events.count("source") == 1 and events.count("call 0") == 1
@@ -690,7 +662,7 @@ async def test_rule09_finalizers_run_once_downstream_first_on_cancellation() -> 
         finally:
             events.append("inner")
 
-    src = ts.source(counting_agen([], events=events)).flat_map(inner)
+    src = ts.source(acounting([], events=events)).flat_map(inner)
     task = asyncio.create_task(src.collect())
     await started.wait()
     task.cancel()
@@ -709,7 +681,7 @@ async def test_rule09_finalizers_run_once_downstream_first_on_take() -> None:
         finally:
             events.append("call")
 
-    src = ts.source(counting_gen([], events=events)).map(f, concurrency=2, ordered=False).take(3)
+    src = ts.source(counting([], events=events)).map(f, concurrency=2, ordered=False).take(3)
     assert sorted(await src.collect()) == [0, 1, 2]
     assert events.count("source") == 1
     assert events[-1] == "source", events  # every call finished or was cancelled before the source closed
@@ -720,7 +692,7 @@ async def test_rule09_finalizers_run_once_downstream_first_on_take() -> None:
 
 async def test_rule10_closing_twice_is_a_no_op() -> None:
     events: list[str] = []
-    async with ts.source(counting_agen([], events=events)).buffer(2).stream() as it:
+    async with ts.source(acounting([], events=events)).buffer(2).stream() as it:
         assert await anext(it) == 0
         assert isinstance(it, AsyncGenerator)
         await it.aclose()
@@ -732,7 +704,7 @@ async def test_rule10_closing_twice_is_a_no_op() -> None:
 @pytest.mark.parametrize("stage", ["map", "buffer", "merge", "batch_within", "pool"])
 async def test_rule10_a_closed_iterator_stays_exhausted(stage: str) -> None:
     """After the stream() block (or an explicit aclose), pulling again ends the iteration; it does not fail."""
-    base = ts.source(counting_agen([]))
+    base = ts.source(acounting([]))
     builders: dict[str, Callable[[], ts.Source[Any]]] = {
         "map": lambda: base.map(inc),
         "buffer": lambda: base.buffer(2),
@@ -754,7 +726,7 @@ async def test_rule10_a_closed_iterator_stays_exhausted(stage: str) -> None:
 async def test_rule10_run_aclose_twice_is_a_no_op() -> None:
     events: list[str] = []
     run = Run()
-    chunks = compile_source(ts.source(counting_agen([], events=events)).map(lambda x: x).buffer(2), run)
+    chunks = compile_source(ts.source(acounting([], events=events)).map(lambda x: x).buffer(2), run)
     assert await anext(chunks) == [0]
     await run.aclose()
     assert events == ["source"]
@@ -764,7 +736,7 @@ async def test_rule10_run_aclose_twice_is_a_no_op() -> None:
 
 async def test_rule10_break_then_context_exit_closes_once() -> None:
     events: list[str] = []
-    src = ts.source(counting_gen([], events=events)).map(lambda x: x)
+    src = ts.source(counting([], events=events)).map(lambda x: x)
     async with src.stream() as it:
         async for _ in it:
             break
@@ -986,7 +958,7 @@ async def test_rule21_ten_thousand_async_maps() -> None:
 
 async def test_rule21_ten_thousand_alternating_sync_async_stages_with_take() -> None:
     events: list[str] = []
-    src = ts.source(counting_agen([], events=events))
+    src = ts.source(acounting([], events=events))
     for i in range(10_000):
         src = src.map(inc) if i % 2 else src.map(lambda x: x + 1)
     assert await src.take(3).collect() == [10_000, 10_001, 10_002]
@@ -1046,7 +1018,7 @@ async def test_rule23_leak_detector_reports_an_open_iterator() -> None:
 async def test_rule23_a_finished_run_leaves_nothing_open() -> None:
     loop = asyncio.get_running_loop()
     before = {id(g) for g in open_async_generators(loop)}
-    src = ts.source(counting_agen([])).map(inc, concurrency=3).buffer(2).batch_within(4, 0.01).take(3)
+    src = ts.source(acounting([])).map(inc, concurrency=3).buffer(2).batch_within(4, 0.01).take(3)
     assert len(await src.collect()) == 3
     assert not [g for g in open_async_generators(loop) if id(g) not in before]
 
@@ -1061,7 +1033,7 @@ async def test_cancellation_wait_for_cancels_workers_and_closes_generators() -> 
     async def f(x: int) -> int:
         return await probe.call(x, 10.0)
 
-    src = ts.source(counting_agen([], events=events)).map(f, concurrency=4).buffer(2)
+    src = ts.source(acounting([], events=events)).map(f, concurrency=4).buffer(2)
     with pytest.raises(TimeoutError) as info:
         await asyncio.wait_for(src.collect(), 0.02)
     assert isinstance(info.value.__cause__ or info.value.__context__, asyncio.CancelledError)
@@ -1079,7 +1051,7 @@ async def test_cancellation_task_cancel_propagates_cancelled_error() -> None:
     def fine(x: int) -> int:
         return x
 
-    src = ts.source(counting_gen([], events=events)).map(f, concurrency=3, ordered=False).map(fine)
+    src = ts.source(counting([], events=events)).map(f, concurrency=3, ordered=False).map(fine)
     task = asyncio.create_task(src.collect())
     await until(lambda: probe.now == 3)
     task.cancel()
@@ -1111,7 +1083,7 @@ async def test_rule12_cancellation_is_not_turned_into_another_error(where: str) 
         await asyncio.sleep(10)
         yield 1
 
-    base = ts.source(counting_agen([], events=events))
+    base = ts.source(acounting([], events=events))
     builders: dict[str, Callable[[], ts.Source[Any]]] = {
         "sequential": lambda: base.map(block),
         "pool": lambda: base.map(block, concurrency=3),

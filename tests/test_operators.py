@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+import sources
 
 import typedstream as ts
 
@@ -36,28 +37,11 @@ async def aiterate(xs: list[int], delay: float = 0.0) -> AsyncIterator[int]:
 
 
 def counting(pulled: list[int], n: int | None = None, events: list[str] | None = None) -> Iterator[int]:
-    i = 0
-    try:
-        while n is None or i < n:
-            pulled.append(i)
-            yield i
-            i += 1
-    finally:
-        if events is not None:
-            events.append("closed")
+    return sources.counting(pulled, n, events=events, label="closed")
 
 
-async def acounting(pulled: list[int], events: list[str] | None = None, delay: float = 0.0) -> AsyncIterator[int]:
-    i = 0
-    try:
-        while True:
-            await asyncio.sleep(delay)
-            pulled.append(i)
-            yield i
-            i += 1
-    finally:
-        if events is not None:
-            events.append("closed")
+def acounting(pulled: list[int], events: list[str] | None = None, delay: float = 0.0) -> AsyncIterator[int]:
+    return sources.acounting(pulled, events=events, delay=delay, label="closed")
 
 
 def settled(values: list[Any]) -> list[Any]:

@@ -1,5 +1,6 @@
 """typedstream: typed, async, pull-based streaming pipelines checked end to end by mypy and pyright."""
 
+from ._ops import ElementOptions as ElementOptions
 from ._ops import BatchStage as BatchStage
 from ._ops import DistinctStage as DistinctStage
 from ._ops import FlattenStage as FlattenStage
@@ -41,6 +42,7 @@ __all__ = [
     "Backoff",
     "BatchStage",
     "DistinctStage",
+    "ElementOptions",
     "EmptyStreamError",
     "FlattenStage",
     "Retry",
@@ -77,6 +79,6 @@ __all__ = [
 ]
 
 # Public names show their public path in reprs and tracebacks.
-for _name in ("Backoff", "Retry", "BatchStage", "DistinctStage", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
+for _name in ("Backoff", "Retry", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
     globals()[_name].__module__ = __name__
 del _name

@@ -169,14 +169,14 @@ _ELEMENT_KERNELS: dict[str, type[k.Kernel]] = {
 
 
 async def _drain_async(items: AsyncIterable[Any]) -> list[Any]:
+    from ._runtime import aclose_iterator
+
     it = aiter(items)
     try:
         return [x async for x in it]
     finally:
         # An inner async generator abandoned by an error or cancellation is closed here, not by the GC.
-        aclose = getattr(it, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await aclose_iterator(it)
 
 
 def _drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -14,7 +14,8 @@ from typing import Any, TypeGuard, TypeVar, cast, overload
 from typing_extensions import TypeIs, Unpack
 
 from . import _op
-from ._op import ElementOptions, Op
+from ._op import ElementOptions as ElementOptions
+from ._op import Op
 from ._source import Source
 from ._stream import Stream
 

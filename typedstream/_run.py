@@ -11,6 +11,7 @@ from ._op import Chunks
 from ._report import RunReport
 from ._runtime import Run, compile_source
 from ._sink import Sink
+from ._sinks import count
 from ._source import Source
 
 __all__ = ["drain", "drive", "iterate"]
@@ -51,12 +52,5 @@ async def drive(src: Source[T], sink: Sink[T, R]) -> R:
 
 async def drain(src: Source[Any]) -> RunReport:
     started = time.perf_counter()
-
-    async def count(chunks: Chunks) -> int:
-        n = 0
-        async for chunk in chunks:
-            n += len(chunk)
-        return n
-
-    items = await _scoped(src, count)
+    items = await _scoped(src, count().consume)
     return RunReport(items=items, wall_time=time.perf_counter() - started)

@@ -79,6 +79,20 @@ async def cancel_and_wait(tasks: list[asyncio.Task[Any]]) -> None:
         raise interrupted
 
 
+def close_iterator(it: object) -> None:
+    """Close a sync iterator that can be closed (a generator); others need nothing."""
+    close = getattr(it, "close", None)
+    if close is not None:
+        close()
+
+
+async def aclose_iterator(it: object) -> None:
+    """Close an async iterator that can be closed (an async generator), so the GC never has to."""
+    aclose = getattr(it, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 class Run:
     """The scope of one run: everything opened in it is closed once, in reverse order of opening."""
 
@@ -131,7 +145,7 @@ def compile_source(src: Source[Any], run: Run) -> Chunks:
             chunks = run.own(element_stage(chunks, op))
         boundaries += 1
         if boundaries % RELAY_EVERY == 0:
-            chunks = run.own(relay(chunks, limit=None, name="relay"))
+            chunks = run.own(relay(chunks, limit=None))
     if segment:
         chunks = run.own(fused(chunks, segment))
     return chunks
@@ -160,9 +174,7 @@ async def open_origin(origin: Origin) -> Chunks:
                 if group:
                     yield group
         finally:
-            aclose = getattr(ait, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await aclose_iterator(ait)
         return
     it: Iterator[Any] = iter(origin.items)
     try:
@@ -185,9 +197,7 @@ async def open_origin(origin: Origin) -> Chunks:
             if origin.chunk_size is None:
                 size = min(size * 2, MAX_CHUNK)
     finally:
-        close = getattr(it, "close", None)
-        if close is not None:
-            close()
+        close_iterator(it)
 
 
 def _aiter_any(items: AsyncIterable[Any]) -> AsyncIterator[Any]:
@@ -481,9 +491,7 @@ async def open_flat_map(upstream: Chunks, run: Run, op: Op) -> Chunks:
     async for chunk in upstream:
         for x in chunk:
             try:
-                inner = f(x)
-                if _isawaitable(inner):
-                    inner = await inner
+                inner = await _call_one(f, x, name)
                 if hasattr(inner, "__aiter__"):
                     ait = _aiter_any(inner)
                     try:
@@ -492,9 +500,7 @@ async def open_flat_map(upstream: Chunks, run: Run, op: Op) -> Chunks:
                             yield out
                             out = []
                     finally:
-                        aclose = getattr(ait, "aclose", None)
-                        if aclose is not None:
-                            await aclose()
+                        await aclose_iterator(ait)
                     continue
                 it = iter(inner)
                 try:
@@ -507,11 +513,9 @@ async def open_flat_map(upstream: Chunks, run: Run, op: Op) -> Chunks:
                         yield out
                         out = []
                 finally:
-                    close = getattr(it, "close", None)
-                    if close is not None:
-                        close()
+                    close_iterator(it)
             except Exception as e:
-                annotate(e, name, x)
+                annotate(e, name, x)  # a failure inside the inner iterable; f's own already has its note
                 if out:
                     pending, out = out, []
                     yield pending
@@ -603,7 +607,7 @@ class _Relay:
             await cancel_and_wait([self.task])
 
 
-async def relay(upstream: Chunks, *, limit: int | None, name: str) -> Chunks:
+async def relay(upstream: Chunks, *, limit: int | None) -> Chunks:
     r = _Relay(upstream, limit)
     try:
         while (chunk := await r.get()) is not None:
@@ -613,7 +617,7 @@ async def relay(upstream: Chunks, *, limit: int | None, name: str) -> Chunks:
 
 
 def open_buffer(upstream: Chunks, run: Run, op: Op) -> Chunks:
-    return relay(upstream, limit=op.options["n"], name=op.name)
+    return relay(upstream, limit=op.options["n"])
 
 
 async def open_batch_within(upstream: Chunks, run: Run, op: Op) -> Chunks:

@@ -96,3 +96,20 @@ async def stage_objects_compose_with_each_other() -> None:
     assert_type(regrouped, ts.Source[int])
     flat_then_map = ts.source([[1, 2], [3]]) | (ts.flatten() | ts.map(show))
     assert_type(flat_then_map, ts.Source[str])
+    deduped = ts.source([3, 1, 3]) | (ts.distinct() | ts.take(2))
+    assert_type(ts.distinct() | ts.take(2), ts.DistinctStage)
+    assert_type(deduped, ts.Source[int])
+    assert_type(ts.flatten() | ts.take(1), ts.FlattenStage)
+    assert_type(ts.batch(2) | ts.flatten(), ts.SameStage)
+    assert_type(ts.take(2) | ts.batch(2), ts.BatchStage)
+    assert_type(ts.source([[1, 2]]) | (ts.flatten() | ts.take(1)), ts.Source[int])
+
+
+async def options_and_policies() -> None:
+    """Element options can be kept in a typed dict and spread; retry policies are plain typed values."""
+    options: ts.ElementOptions = {"concurrency": 4, "ordered": False}
+    assert_type(ts.source([1, 2]).map(show, **options), ts.Source[str])
+    policy = ts.Retry(3, backoff=ts.Backoff.exponential(initial=0.05, max=1.0), retry_on=(ConnectionError,))
+    assert_type(policy, ts.Retry)
+    assert_type(policy.backoff, ts.Backoff)
+    assert_type(list(policy.delays()), list[float])
