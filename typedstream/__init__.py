@@ -24,7 +24,21 @@ from ._ops import tap as tap
 from ._ops import throttle as throttle
 from ._ops import timeout as timeout
 from ._ops import zip as zip
+from ._ops import BindStage as BindStage
+from ._ops import ErrorsStage as ErrorsStage
+from ._ops import MapOkStage as MapOkStage
+from ._ops import RecoverStage as RecoverStage
+from ._ops import ValuesStage as ValuesStage
+from ._ops import bind as bind
+from ._ops import failures as failures
+from ._ops import map_ok as map_ok
+from ._ops import recover as recover
+from ._ops import successes as successes
+from ._ops import try_map as try_map
+from ._ops import unwrap as unwrap
+from ._errors import DeadLetter as DeadLetter
 from ._report import RunReport as RunReport
+from ._report import StageMetrics as StageMetrics
 from ._retry import Backoff as Backoff
 from ._retry import Retry as Retry
 from ._sink import Sink as Sink
@@ -39,6 +53,19 @@ from ._source import source as source
 from ._stream import Stream as Stream
 
 __all__ = [
+    "BindStage",
+    "ErrorsStage",
+    "MapOkStage",
+    "RecoverStage",
+    "ValuesStage",
+    "bind",
+    "failures",
+    "map_ok",
+    "recover",
+    "successes",
+    "try_map",
+    "unwrap",
+    "DeadLetter",
     "Backoff",
     "BatchStage",
     "DistinctStage",
@@ -47,6 +74,7 @@ __all__ = [
     "FlattenStage",
     "Retry",
     "RunReport",
+    "StageMetrics",
     "SameStage",
     "Sink",
     "Source",
@@ -79,6 +107,6 @@ __all__ = [
 ]
 
 # Public names show their public path in reprs and tracebacks.
-for _name in ("Backoff", "Retry", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "RunReport", "SameStage", "Sink", "Source", "Stream"):
+for _name in ("Backoff", "Retry", "BindStage", "DeadLetter", "ErrorsStage", "MapOkStage", "RecoverStage", "ValuesStage", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "RunReport", "StageMetrics", "SameStage", "Sink", "Source", "Stream"):
     globals()[_name].__module__ = __name__
 del _name

@@ -12,7 +12,9 @@ import itertools
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["Kernel"]
+from returns.result import Failure, Success
+
+__all__ = ["Caught", "Kernel"]
 
 _compress = itertools.compress
 _chain = itertools.chain.from_iterable
@@ -38,6 +40,38 @@ class Kernel:
     def flush(self) -> list[Any]:
         """Output held back until the end of the input (batch)."""
         return []
+
+
+class Caught:
+    """The engine's result for a ``try_map`` call that raised one of its ``catch`` exceptions."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+class TryMapKernel(Kernel):
+    __slots__ = ()
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        return [Failure(r.error) if r.__class__ is Caught else Success(r) for r in results]
+
+
+class SuccessesKernel(Kernel):
+    """``fn`` tells a Success (True) from a Failure (False) and rejects anything else."""
+
+    __slots__ = ()
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        return [r.unwrap() for r, ok in zip(chunk, results) if ok]
+
+
+class FailuresKernel(Kernel):
+    __slots__ = ()
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        return [r.failure() for r, ok in zip(chunk, results) if not ok]
 
 
 class FilterKernel(Kernel):

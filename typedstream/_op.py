@@ -8,24 +8,31 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Hashable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
-from typing_extensions import Unpack
+from returns.primitives.exceptions import UnwrapFailedError
+from returns.result import Failure, Result, Success
+from typing_extensions import TypedDict, Unpack
 
 from . import _kernels as k
+from ._errors import DeadLetter
+from ._retry import Retry
+from ._sink import Sink
 
 if TYPE_CHECKING:
-    from ._runtime import Run
+    from ._runtime import Run, Stage
 
-__all__ = ["ElementOptions", "Op", "Origin"]
+__all__ = ["ElementOptions", "Guard", "Op", "Origin"]
 
 Chunks = AsyncIterator[list[Any]]
+T = TypeVar("T")
 
 
-class ElementOptions(TypedDict, total=False):
-    """Options of the element operators (``map``, ``filter``, ``flat_map``, ``tap``)."""
+class ElementOptions(TypedDict, Generic[T], total=False):
+    """Options of the element operators (``map``, ``filter``, ``flat_map``, ``tap``, ``try_map`` and the
+    ``Result`` operators); ``T`` is the stage's input element type."""
 
     concurrency: int
     """Calls in flight at once (default 1). Above 1 the stage is a pool of that many workers."""
@@ -36,6 +43,26 @@ class ElementOptions(TypedDict, total=False):
     of a slow head element, and so how much memory the stage can hold."""
     name: str | None
     """The stage's name in errors and reports (default: the function's name)."""
+    retry: Retry | None
+    """Call the function again on an element that raised one of ``retry.retry_on`` (default: no retry)."""
+    on_error: Literal["fail", "skip"]
+    """What an element whose call still fails does to the run: ``"fail"`` (default) ends the run with the
+    original exception; ``"skip"`` drops the element, counts it and sends it to ``dead_letter``."""
+    dead_letter: Sink[DeadLetter[T], object] | None
+    """With ``on_error="skip"``: a sink that receives a ``DeadLetter`` for every dropped element."""
+
+
+ON_ERROR = ("fail", "skip")
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What the engine does when a stage's function raises: retry, catch into ``Failure``, skip or fail."""
+
+    retry: Retry | None = None
+    skip: bool = False
+    dead_letter: Sink[Any, object] | None = None
+    catch: tuple[type[Exception], ...] = ()  # try_map: exceptions that become Failure values
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,9 +76,10 @@ class Op:
     concurrency: int = 1
     ordered: bool = True
     window: int = 0
-    open: Callable[[Chunks, Run, Op], Chunks] | None = None
+    open: Callable[[Chunks, Run, Stage], Chunks] | None = None
     sources: tuple[Any, ...] = ()  # other Sources this stage reads (merge, zip, concat)
     options: dict[str, Any] = field(default_factory=dict[str, Any])
+    guard: Guard | None = None  # None: a failure ends the run (the fast path carries nothing)
 
     @property
     def fusable(self) -> bool:
@@ -121,8 +149,18 @@ def check_seconds(stage: str, option: str, value: object, *, allow_zero: bool = 
 # ----------------------------------------------------------------------------------------------- element ops
 
 
-def element(kind: str, f: Callable[..., Any], **options: Unpack[ElementOptions]) -> Op:
-    """map / filter / flat_map / tap / take_while: one user call per element."""
+def element(
+    kind: str,
+    f: Callable[..., Any],
+    *,
+    call: Callable[[Any], Any] | None = None,
+    catch: tuple[type[Exception], ...] = (),
+    **options: Unpack[ElementOptions[Any]],
+) -> Op:
+    """map / filter / flat_map / tap / take_while / try_map and the Result operators: one call per element.
+
+    ``f`` is the user's function (it names the stage); ``call`` is what the engine calls, when it wraps ``f``.
+    """
     stage = stage_name(options.get("name"), f, kind)
     unknown = sorted(set(options) - set(ElementOptions.__annotations__))
     if unknown:
@@ -137,16 +175,18 @@ def element(kind: str, f: Callable[..., Any], **options: Unpack[ElementOptions])
     if window is None:
         window = 32 * concurrency
     check_count(stage, "window", window, minimum=concurrency)
-    is_async = is_async_callable(f)
-    fn: Callable[[Any], Any] = f
+    guard = _guard(stage, options, catch)
+    fn: Callable[[Any], Any] = call or f
+    is_async = is_async_callable(fn)
     if kind == "flat_map":
-        if concurrency == 1:
+        if concurrency == 1 and guard is None:
             # Inner iterables are streamed, never drained whole: they may be huge or endless.
             from ._runtime import open_flat_map
 
             return Op(name=stage, kind=kind, open=open_flat_map, options={"f": f})
-        # Concurrent calls each drain their inner iterable into a list, inside the worker.
-        fn = _drainer(f)
+        # Concurrent or guarded calls each drain their inner iterable into a list inside the call, so a retry
+        # or a skip covers the element's whole output: nothing is emitted twice or half.
+        fn, is_async = _drainer(f), True
     kernel_type = _ELEMENT_KERNELS[kind]
     return Op(
         name=stage,
@@ -156,11 +196,46 @@ def element(kind: str, f: Callable[..., Any], **options: Unpack[ElementOptions])
         concurrency=concurrency,
         ordered=ordered,
         window=window,
+        guard=guard,
     )
+
+
+def _guard(stage: str, options: ElementOptions[Any], catch: tuple[type[Exception], ...]) -> Guard | None:
+    retry = options.get("retry")
+    on_error = options.get("on_error", "fail")
+    dead_letter = options.get("dead_letter")
+    if retry is not None and not isinstance(retry, Retry):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f"stage {stage!r}: retry must be a Retry or None, got {type(retry).__name__} {retry!r}")
+    if on_error not in ON_ERROR:
+        raise ValueError(f"stage {stage!r}: on_error must be one of {', '.join(map(repr, ON_ERROR))}, got {on_error!r}")
+    if dead_letter is not None:
+        if not isinstance(dead_letter, Sink):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"stage {stage!r}: dead_letter must be a Sink, got {type(dead_letter).__name__} {dead_letter!r}")
+        if on_error != "skip":
+            raise ValueError(f"stage {stage!r}: dead_letter= receives skipped elements; it needs on_error='skip'")
+    if retry is None and on_error == "fail" and not catch:
+        return None
+    return Guard(retry=retry, skip=on_error == "skip", dead_letter=dead_letter, catch=catch)
+
+
+def check_catch(stage: str, catch: object) -> tuple[type[Exception], ...]:
+    classes = cast("tuple[object, ...]", catch) if isinstance(catch, tuple) else (catch,)
+    if not classes:
+        raise TypeError(f"stage {stage!r}: catch must name at least one exception class")
+    for c in classes:
+        if not (isinstance(c, type) and issubclass(c, Exception)):
+            raise TypeError(
+                f"stage {stage!r}: catch must be Exception subclasses (cancellation is never caught), got {c!r}"
+            )
+    return cast("tuple[type[Exception], ...]", classes)
 
 
 _ELEMENT_KERNELS: dict[str, type[k.Kernel]] = {
     "map": k.Kernel,
+    "try_map": k.TryMapKernel,
+    "map_ok": k.Kernel,
+    "bind": k.Kernel,
+    "recover": k.Kernel,
     "filter": k.FilterKernel,
     "tap": k.TapKernel,
     "flat_map": k.FlatMapKernel,
@@ -285,3 +360,104 @@ def origin_of(items: Iterable[Any] | AsyncIterable[Any], chunk_size: int | None)
     if isinstance(items, Iterable):  # pyright: ignore[reportUnnecessaryIsInstance]
         return Origin("iterable", items, chunk_size)
     raise TypeError(f"source: expected an Iterable or AsyncIterable, got {type(items).__name__} {items!r}")
+
+
+# ----------------------------------------------------------------------------------------------- Result ops
+
+
+def _not_result(r: object) -> TypeError:
+    return TypeError(f"expected a returns Result (Success or Failure) element, got {type(r).__name__} {r!r}")
+
+
+def _checked(stage: str, out: object) -> object:
+    if isinstance(out, Result):
+        return cast(object, out)
+    if inspect.isawaitable(out):
+        return _then_check(stage, out)
+    raise TypeError(f"stage {stage!r}: the function must return a Result, got {type(out).__name__} {out!r}")
+
+
+async def _then_check(stage: str, out: Awaitable[object]) -> object:
+    return _checked(stage, await out)
+
+
+def _success(value: object) -> object:
+    return Success(value)
+
+
+async def _then_wrap(out: Awaitable[object]) -> object:
+    return _success(await out)
+
+
+def _side(r: object) -> tuple[bool, object]:
+    """(True, value) for a Success, (False, error) for a Failure; anything else is a TypeError."""
+    if isinstance(r, Success):
+        return True, cast("Success[object]", r).unwrap()
+    if isinstance(r, Failure):
+        return False, cast("Failure[object]", r).failure()
+    raise _not_result(r)
+
+
+def _side_call(kind: str, stage: str, f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """What the engine calls for map_ok / bind / recover: ``f`` on one side of the Result, the other passes."""
+    wanted = kind != "recover"  # map_ok and bind see the value; recover sees the error
+    if is_async_callable(f):
+
+        async def call_async(r: object) -> object:
+            ok, inner = _side(r)
+            if ok != wanted:
+                return r
+            out = await f(inner)
+            return _success(out) if kind == "map_ok" else _checked(stage, out)
+
+        return call_async
+
+    def call(r: object) -> object:
+        ok, inner = _side(r)
+        if ok != wanted:
+            return r
+        out = f(inner)
+        if kind == "map_ok":
+            # A plain callable may return an awaitable; the engine awaits what this returns.
+            return _then_wrap(out) if inspect.isawaitable(out) else _success(out)
+        return _checked(stage, out)
+
+    return call
+
+
+def result_element(kind: str, f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
+    """map_ok / bind / recover: element operators whose function sees one side of each Result."""
+    stage = stage_name(options.get("name"), f, kind)
+    check_callable(stage, "the function", f)
+    options["name"] = stage
+    return element(kind, f, call=_side_call(kind, stage, f), **options)
+
+
+def _is_success(r: object) -> bool:
+    return _side(r)[0]
+
+
+def _unwrap(r: object) -> object:
+    ok, inner = _side(r)
+    if ok:
+        return inner
+    if isinstance(inner, BaseException):
+        raise inner  # the original exception, as if it had never been caught
+    raise UnwrapFailedError(cast("Failure[object]", r))
+
+
+def successes() -> Op:
+    return Op(name="successes", kind="successes", start=functools.partial(k.SuccessesKernel, _is_success))
+
+
+def failures() -> Op:
+    return Op(name="failures", kind="failures", start=functools.partial(k.FailuresKernel, _is_success))
+
+
+def unwrap() -> Op:
+    return Op(name="unwrap", kind="unwrap", start=functools.partial(k.Kernel, _unwrap))
+
+
+def try_map(f: Callable[[Any], Any], catch: object, **options: Unpack[ElementOptions[Any]]) -> Op:
+    stage = stage_name(options.get("name"), f, "try_map")
+    return element("try_map", f, catch=check_catch(stage, catch), **options)

@@ -9,7 +9,9 @@ fixes the input type for a lambda. Stages whose output type depends only on the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
-from typing import Any, TypeGuard, TypeVar, cast, overload
+from typing import Any, Generic, TypeGuard, TypeVar, cast, overload
+
+from returns.result import Result
 
 from typing_extensions import TypeIs, Unpack
 
@@ -20,6 +22,18 @@ from ._source import Source
 from ._stream import Stream
 
 __all__ = [
+    "BindStage",
+    "ErrorsStage",
+    "MapOkStage",
+    "RecoverStage",
+    "ValuesStage",
+    "bind",
+    "failures",
+    "map_ok",
+    "recover",
+    "successes",
+    "try_map",
+    "unwrap",
     "batch",
     "batch_within",
     "buffer",
@@ -50,6 +64,10 @@ N = TypeVar("N")
 S = TypeVar("S")
 T = TypeVar("T")
 H = TypeVar("H", bound=Hashable)
+E = TypeVar("E")
+E2 = TypeVar("E2")
+Ex = TypeVar("Ex", bound=Exception)
+Ex2 = TypeVar("Ex2", bound=Exception)
 
 
 def _stage(op: Op) -> Stream[Any, Any]:
@@ -173,6 +191,72 @@ class FlattenStage(_StageObject):
         return self._then(other, FlattenStage)
 
 
+class MapOkStage(_StageObject, Generic[A, B]):
+    """``map_ok(f)``: ``Result[A, E]`` to ``Result[B, E]``, the error type taken from the left operand."""
+
+    __slots__ = ()
+
+    @overload
+    def __ror__(self, left: Source[Result[A, E]]) -> Source[Result[B, E]]: ...
+    @overload
+    def __ror__(self, left: Stream[S, Result[A, E]]) -> Stream[S, Result[B, E]]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        return self._attach(left)
+
+
+class BindStage(_StageObject, Generic[A, B, E2]):
+    """``bind(f)``: ``Result[A, E]`` to ``Result[B, E | E2]``: the error union grows."""
+
+    __slots__ = ()
+
+    @overload
+    def __ror__(self, left: Source[Result[A, E]]) -> Source[Result[B, E | E2]]: ...
+    @overload
+    def __ror__(self, left: Stream[S, Result[A, E]]) -> Stream[S, Result[B, E | E2]]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        return self._attach(left)
+
+
+class RecoverStage(_StageObject, Generic[E, B, E2]):
+    """``recover(f)``: ``Result[A, E]`` to ``Result[A | B, E2]``, where ``f: E -> Result[B, E2]``."""
+
+    __slots__ = ()
+
+    @overload
+    def __ror__(self, left: Source[Result[A, E]]) -> Source[Result[A | B, E2]]: ...
+    @overload
+    def __ror__(self, left: Stream[S, Result[A, E]]) -> Stream[S, Result[A | B, E2]]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        return self._attach(left)
+
+
+class ValuesStage(_StageObject):
+    """``successes()`` and ``unwrap()``: ``Result[A, E]`` to ``A``."""
+
+    __slots__ = ()
+
+    @overload
+    def __ror__(self, left: Source[Result[A, E]]) -> Source[A]: ...
+    @overload
+    def __ror__(self, left: Stream[S, Result[A, E]]) -> Stream[S, A]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        return self._attach(left)
+
+
+class ErrorsStage(_StageObject):
+    """``failures()``: ``Result[A, E]`` to ``E``."""
+
+    __slots__ = ()
+
+    @overload
+    def __ror__(self, left: Source[Result[A, E]]) -> Source[E]: ...
+    @overload
+    def __ror__(self, left: Stream[S, Result[A, E]]) -> Stream[S, E]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        return self._attach(left)
+
+
+
 # -- element operators ---------------------------------------------------------------------------------------
 
 
@@ -181,20 +265,20 @@ def map(
     f: Callable[[A], Coroutine[Any, Any, B]],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, B]: ...
 @overload
 def map(
     f: Callable[[A], B],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, B]: ...
 def map(
     f: Callable[[A], Any],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, Any]:
     """Apply ``f`` (sync or async) to each element; ``concurrency=n`` runs up to n calls at once, keeping input
     order unless ``ordered=False``; ``window`` bounds how far ahead of the slowest pending element work goes."""
@@ -206,27 +290,27 @@ def filter(
     pred: Callable[[A], TypeIs[B]],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, B]: ...
 @overload
 def filter(
     pred: Callable[[A], TypeGuard[B]],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, B]: ...
 @overload
 def filter(
     pred: Callable[[A], object],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, A]: ...
 def filter(
     pred: Callable[[A], object],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, Any]:
     """Keep the elements for which ``pred`` (sync or async) is truthy. A ``TypeIs``/``TypeGuard`` predicate
     narrows the element type (``filter(is_order)`` turns ``Order | None`` into ``Order``)."""
@@ -238,27 +322,27 @@ def flat_map(
     f: Callable[[A], Coroutine[Any, Any, Iterable[B]]],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, B]: ...
 @overload
 def flat_map(
     f: Callable[[A], AsyncIterable[B]],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, B]: ...
 @overload
 def flat_map(
     f: Callable[[A], Iterable[B]],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, B]: ...
 def flat_map(
     f: Callable[[A], Any],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, Any]:
     """Replace each element by the elements of the iterable or async iterable ``f`` returns."""
     return _stage(_op.element("flat_map", f, **options))
@@ -268,7 +352,7 @@ def tap(
     f: Callable[[A], object],
     *,
     of: type[A] | None = None,
-    **options: Unpack[ElementOptions],
+    **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, A]:
     """Call ``f`` (sync or async) on each element for its effect; pass the element on."""
     return _stage(_op.element("tap", f, **options))
@@ -309,6 +393,150 @@ def distinct(
     """Keep the first element of each key (the element itself when no key is given)."""
     op = _op.distinct(key, name)
     return DistinctStage(op) if key is None else _stage(op)
+
+
+# -- errors as values (returns ``Result``) -------------------------------------------------------------------
+
+
+@overload
+def try_map(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    catch: type[Ex],
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex]]: ...
+@overload
+def try_map(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    catch: tuple[type[Ex], type[Ex2]],
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2]]: ...
+@overload
+def try_map(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    catch: tuple[type[Ex], ...],
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex]]: ...
+@overload
+def try_map(
+    f: Callable[[A], Coroutine[Any, Any, B]], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, Result[B, Exception]]: ...
+@overload
+def try_map(
+    f: Callable[[A], B], *, catch: type[Ex], of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, Result[B, Ex]]: ...
+@overload
+def try_map(
+    f: Callable[[A], B],
+    *,
+    catch: tuple[type[Ex], type[Ex2]],
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2]]: ...
+@overload
+def try_map(
+    f: Callable[[A], B],
+    *,
+    catch: tuple[type[Ex], ...],
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex]]: ...
+@overload
+def try_map(
+    f: Callable[[A], B], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, Result[B, Exception]]: ...
+def try_map(
+    f: Callable[[A], Any],
+    *,
+    catch: type[Exception] | tuple[type[Exception], ...] = Exception,
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Any]:
+    """Apply ``f`` (sync or async); a value becomes ``Success(value)``, an exception of ``catch`` (after any
+    retries) ``Failure(exception)``. Other exceptions follow ``on_error``; cancellation is never caught."""
+    return _stage(_op.try_map(f, catch, **options))
+
+
+@overload
+def map_ok(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[Result[A, object]]],
+) -> MapOkStage[A, B]: ...
+@overload
+def map_ok(
+    f: Callable[[A], B], *, of: type[A] | None = None, **options: Unpack[ElementOptions[Result[A, object]]]
+) -> MapOkStage[A, B]: ...
+def map_ok(
+    f: Callable[[A], Any], *, of: type[A] | None = None, **options: Unpack[ElementOptions[Result[A, object]]]
+) -> MapOkStage[A, Any]:
+    """Apply ``f`` (sync or async) to the value of each ``Success``; a ``Failure`` passes unchanged."""
+    return MapOkStage(_op.result_element("map_ok", f, **options))
+
+
+@overload
+def bind(
+    f: Callable[[A], Coroutine[Any, Any, Result[B, E2]]],
+    *,
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[Result[A, object]]],
+) -> BindStage[A, B, E2]: ...
+@overload
+def bind(
+    f: Callable[[A], Result[B, E2]],
+    *,
+    of: type[A] | None = None,
+    **options: Unpack[ElementOptions[Result[A, object]]],
+) -> BindStage[A, B, E2]: ...
+def bind(
+    f: Callable[[A], Any], *, of: type[A] | None = None, **options: Unpack[ElementOptions[Result[A, object]]]
+) -> BindStage[A, Any, Any]:
+    """Chain a step that may fail: ``f`` maps each ``Success`` value to a new ``Result``. The error type of the
+    output is the union of the input's and ``f``'s."""
+    return BindStage(_op.result_element("bind", f, **options))
+
+
+@overload
+def recover(
+    f: Callable[[E], Coroutine[Any, Any, Result[B, E2]]],
+    *,
+    of: type[E] | None = None,
+    **options: Unpack[ElementOptions[Result[object, E]]],
+) -> RecoverStage[E, B, E2]: ...
+@overload
+def recover(
+    f: Callable[[E], Result[B, E2]],
+    *,
+    of: type[E] | None = None,
+    **options: Unpack[ElementOptions[Result[object, E]]],
+) -> RecoverStage[E, B, E2]: ...
+def recover(
+    f: Callable[[E], Any], *, of: type[E] | None = None, **options: Unpack[ElementOptions[Result[object, E]]]
+) -> RecoverStage[E, Any, Any]:
+    """Handle errors: ``f`` maps each ``Failure``'s error to a new ``Result`` (``Success`` to recover, ``Failure``
+    to keep failing), so the output's error type is what ``f`` can still return."""
+    return RecoverStage(_op.result_element("recover", f, **options))
+
+
+def successes() -> ValuesStage:
+    """The values of the ``Success`` elements; ``Failure`` elements are dropped (counted as filtered)."""
+    return ValuesStage(_op.successes())
+
+
+def failures() -> ErrorsStage:
+    """The errors of the ``Failure`` elements; ``Success`` elements are dropped (counted as filtered)."""
+    return ErrorsStage(_op.failures())
+
+
+def unwrap() -> ValuesStage:
+    """The values; the first ``Failure`` ends the run with its error (an exception is raised as itself)."""
+    return ValuesStage(_op.unwrap())
 
 
 # -- type-preserving and batching stages ------------------------------------------------------------------------

@@ -7,8 +7,9 @@ run in virtual time, deterministic under a seed), and a run-time dependency woul
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -103,11 +104,17 @@ def _check_retry_on(value: object) -> None:
 class Retry:
     """Per-element retry: at most ``attempts`` calls, waiting ``backoff`` between them, for exceptions that are
     instances of ``retry_on``. Cancellation is never retried (``asyncio.CancelledError`` is not an
-    ``Exception``, and ``retry_on`` only admits ``Exception`` subclasses)."""
+    ``Exception``, and ``retry_on`` only admits ``Exception`` subclasses).
+
+    ``sleep`` is how the engine waits (``asyncio.sleep``; tests pass a virtual clock's ``sleep``), and ``seed``
+    makes the jitter of every run repeat exactly.
+    """
 
     attempts: int
     backoff: Backoff = field(default_factory=Backoff.exponential)
     retry_on: tuple[type[Exception], ...] = (Exception,)
+    sleep: Callable[[float], Awaitable[object]] = field(default=asyncio.sleep, repr=False, compare=False)
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):  # pyright: ignore[reportUnnecessaryIsInstance]
@@ -117,6 +124,14 @@ class Retry:
         if not isinstance(self.backoff, Backoff):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise TypeError(f"Retry: backoff must be a Backoff, got {self.backoff!r}")
         _check_retry_on(self.retry_on)
+        if not callable(self.sleep):
+            raise TypeError(f"Retry: sleep must be an async callable taking seconds, got {self.sleep!r}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"Retry: seed must be an int or None, got {self.seed!r}")
+
+    def rng(self) -> random.Random:
+        """A fresh jitter source for one stage in one run: seeded when ``seed`` is set."""
+        return random.Random(self.seed)
 
     def retries(self, exc: BaseException) -> bool:
         """Whether ``exc`` may be retried."""

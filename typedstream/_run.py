@@ -8,8 +8,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from ._op import Chunks
-from ._report import RunReport
-from ._runtime import Run, compile_source
+from ._report import RunReport, StageMetrics
+from ._runtime import Run, Stage, compile_source
 from ._sink import Sink
 from ._sinks import count
 from ._source import Source
@@ -20,8 +20,8 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]]) -> R:
-    run = Run()
+async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], run: Run | None = None) -> R:
+    run = run or Run()
     try:
         result = await body(compile_source(src, run))
     except BaseException as e:
@@ -30,7 +30,8 @@ async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]]) -> R
         except asyncio.CancelledError:
             raise  # cancellation while cleaning up is never turned into the run's error
         except BaseException as close_error:  # the run's own error wins; the other is kept as a note
-            e.add_note(f"typedstream: closing the run also failed: {close_error!r}")
+            if close_error is not e:
+                e.add_note(f"typedstream: closing the run also failed: {close_error!r}")
         raise
     await run.aclose()
     return result
@@ -50,7 +51,22 @@ async def drive(src: Source[T], sink: Sink[T, R]) -> R:
     return await _scoped(src, sink.consume)
 
 
+def metrics(st: Stage) -> StageMetrics:
+    return StageMetrics(
+        name=st.name,
+        kind=st.op.kind,
+        items_in=st.items_in,
+        items_out=st.items_out,
+        skipped=st.skipped,
+        failed=st.failed,
+        retried=st.retried,
+    )
+
+
 async def drain(src: Source[Any]) -> RunReport:
     started = time.perf_counter()
-    items = await _scoped(src, count().consume)
-    return RunReport(items=items, wall_time=time.perf_counter() - started)
+    run = Run()
+    items = await _scoped(src, count().consume, run)
+    return RunReport(
+        items=items, wall_time=time.perf_counter() - started, stages=tuple(metrics(st) for st in run.stages)
+    )

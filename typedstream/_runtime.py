@@ -18,13 +18,17 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from ._kernels import Kernel
-from ._op import Chunks, Op, Origin
+from ._errors import DeadLetter
+from ._kernels import Caught, Kernel
+from ._op import Chunks, Guard, Op, Origin
 
 if TYPE_CHECKING:
+    import random
+
+    from ._sink import Sink
     from ._source import Source
 
-__all__ = ["Run", "compile_source"]
+__all__ = ["Run", "Stage", "compile_source"]
 
 MAX_CHUNK = 1024  # elements per chunk from a sync iterable, reached by doubling from 1
 RELAY_EVERY = 64  # async boundaries per task before a relay restarts the await chain
@@ -96,11 +100,13 @@ async def aclose_iterator(it: object) -> None:
 class Run:
     """The scope of one run: everything opened in it is closed once, in reverse order of opening."""
 
-    __slots__ = ("_closers", "_closed")
+    __slots__ = ("_closers", "_closed", "stages", "letters")
 
     def __init__(self) -> None:
         self._closers: list[Callable[[], Awaitable[object]]] = []
         self._closed = False
+        self.stages: list[Stage] = []  # in pipeline order: the run's per-stage accounting
+        self.letters: list[_DeadLetters] = []  # dead-letter sinks started in this run
 
     def own(self, gen: AsyncIterator[Any]) -> AsyncIterator[Any]:
         aclose = getattr(gen, "aclose", None)
@@ -108,8 +114,13 @@ class Run:
             self._closers.append(aclose)
         return gen
 
+    def stage(self, op: Op) -> Stage:
+        st = Stage(op, self)
+        self.stages.append(st)
+        return st
+
     async def aclose(self) -> None:
-        """Close everything downstream first. A second call is a no-op."""
+        """Close everything downstream first, then let the dead-letter sinks finish. A second call is a no-op."""
         if self._closed:
             return
         self._closed = True
@@ -120,8 +131,141 @@ class Run:
                 await closer()
             except BaseException as e:  # keep closing the rest; report the first failure
                 first = first or e
+        for letters in self.letters:
+            try:
+                await letters.finish()
+            except BaseException as e:
+                first = first or e
         if first is not None:
             raise first
+
+
+SKIPPED: Any = object()  # the result of an element a stage skipped; removed before the kernel sees the chunk
+
+
+class Stage:
+    """One stage in one run: its counters and, for a guarded stage, its error handling.
+
+    Counters are per chunk in fused stages; an element counts as ``items_in`` once the stage is done with it
+    (passed on, filtered, skipped or failed), so for a one-to-one stage
+    ``items_in == items_out + filtered + skipped + failed`` whatever ended the run.
+    """
+
+    __slots__ = ("op", "name", "run", "guard", "items_in", "items_out", "skipped", "failed", "retried", "_rng", "_letters")
+
+    def __init__(self, op: Op, run: Run) -> None:
+        self.op = op
+        self.name = op.name
+        self.run = run
+        self.guard: Guard | None = op.guard
+        self.items_in = 0
+        self.items_out = 0
+        self.skipped = 0
+        self.failed = 0
+        self.retried = 0
+        self._rng: random.Random | None = None
+        self._letters: _DeadLetters | None = None
+
+    async def recover(self, fn: Callable[[Any], Any], x: Any, exc: Exception) -> Any:
+        """``fn(x)`` raised ``exc`` on its first call. Retry as the policy says; then return the value, a
+        ``Caught`` (try_map), ``SKIPPED``, or raise the last exception with the stage and element noted.
+
+        Only ``Exception``s get here: a cancellation is never retried, caught or skipped.
+        """
+        guard = self.guard
+        assert guard is not None
+        retry = guard.retry
+        attempts = 1
+        if retry is not None:
+            if self._rng is None:
+                self._rng = retry.rng()
+            while attempts < retry.attempts and isinstance(exc, retry.retry_on):
+                self.retried += 1
+                await retry.sleep(retry.backoff.delay(attempts, self._rng))
+                attempts += 1
+                try:
+                    r = fn(x)
+                    if _isawaitable(r):
+                        r = await r
+                    return r
+                except Exception as e:  # the earlier attempt's exception stays chained as __context__
+                    exc = e
+        if guard.catch and isinstance(exc, guard.catch):
+            annotate(exc, self.name, x)
+            return Caught(exc)
+        if guard.skip:
+            self.skipped += 1
+            if guard.dead_letter is not None:
+                if self._letters is None:
+                    self._letters = _DeadLetters(guard.dead_letter, self.name)
+                    self.run.letters.append(self._letters)
+                await self._letters.put(DeadLetter(x, exc, self.name, attempts))
+            return SKIPPED
+        annotate(exc, self.name, x)
+        if attempts > 1:
+            exc.add_note(f"typedstream: gave up after {attempts} attempts")
+        raise exc
+
+
+_END: Any = object()
+
+
+class _DeadLetters:
+    """Feeds one stage's dead letters to its sink, which runs as a task until the run ends."""
+
+    __slots__ = ("queue", "task", "stage")
+
+    def __init__(self, sink: Sink[Any, object], stage: str) -> None:
+        self.stage = stage
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=256)
+        self.task = asyncio.create_task(sink.consume(self._chunks()), name=f"typedstream:{stage}:dead_letter")
+
+    async def _chunks(self) -> Chunks:
+        while (letter := await self.queue.get()) is not _END:
+            chunk = [letter]
+            while not self.queue.empty():
+                letter = self.queue.get_nowait()
+                if letter is _END:
+                    yield chunk
+                    return
+                chunk.append(letter)
+            yield chunk
+
+    async def put(self, letter: DeadLetter[Any]) -> None:
+        if self.task.done():
+            self._sink_ended()
+        try:
+            self.queue.put_nowait(letter)
+            return
+        except asyncio.QueueFull:
+            pass
+        put = asyncio.ensure_future(self.queue.put(letter))
+        try:
+            await asyncio.wait([put, self.task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not put.done():
+                await cancel_and_wait([put])
+        if not put.done() or put.cancelled():
+            self._sink_ended()
+
+    def _sink_ended(self) -> None:
+        error = RuntimeError(f"stage {self.stage!r}: the dead-letter sink stopped before the run ended")
+        if self.task.done() and not self.task.cancelled() and self.task.exception() is not None:
+            raise error from self.task.exception()
+        raise error
+
+    async def finish(self) -> None:
+        """Let the sink take every letter, then wait for it to end; its failure is the run's failure."""
+        if not self.task.done():
+            put = asyncio.ensure_future(self.queue.put(_END))
+            try:
+                await asyncio.wait([put, self.task], return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait([self.task])
+            finally:  # also when the run is cancelled meanwhile: nothing outlives it
+                await cancel_and_wait([put, self.task])
+        if not self.task.cancelled() and (error := self.task.exception()) is not None:
+            error.add_note(f"typedstream: the dead-letter sink of stage {self.stage!r} failed")
+            raise error
 
 
 # --------------------------------------------------------------------------------------------------- compile
@@ -129,20 +273,22 @@ class Run:
 
 def compile_source(src: Source[Any], run: Run) -> Chunks:
     """Build (without starting) the chunk generator chain of ``src``. Runs no user code."""
-    chunks = run.own(open_origin(src._origin))  # pyright: ignore[reportPrivateUsage]
-    segment: list[Op] = []
+    origin = run.stage(Op(name="source", kind="source"))
+    chunks = run.own(open_origin(src._origin, origin))  # pyright: ignore[reportPrivateUsage]
+    segment: list[Stage] = []
     boundaries = 0
     for op in src._ops:  # pyright: ignore[reportPrivateUsage]
+        st = run.stage(op)
         if op.fusable:
-            segment.append(op)
+            segment.append(st)
             continue
         if segment:
             chunks = run.own(fused(chunks, segment))
             segment = []
         if op.open is not None:
-            chunks = run.own(op.open(chunks, run, op))
+            chunks = run.own(op.open(chunks, run, st))
         else:
-            chunks = run.own(element_stage(chunks, op))
+            chunks = run.own(element_stage(chunks, st))
         boundaries += 1
         if boundaries % RELAY_EVERY == 0:
             chunks = run.own(relay(chunks, limit=None))
@@ -151,10 +297,12 @@ def compile_source(src: Source[Any], run: Run) -> Chunks:
     return chunks
 
 
-async def open_origin(origin: Origin) -> Chunks:
+async def open_origin(origin: Origin, st: Stage) -> Chunks:
+    """The source's chunks; ``st`` counts them as its output."""
     if origin.kind == "chunks":  # pre-chunked input: tests use it to check that chunking changes nothing
         for chunk in origin.items:
             if chunk:
+                st.items_out += len(chunk)
                 yield list(chunk)
         return
     if origin.kind == "aiterable":
@@ -163,15 +311,18 @@ async def open_origin(origin: Origin) -> Chunks:
             if origin.chunk_size is None:
                 # Never wait to fill a chunk from an async source: one element is one chunk.
                 async for x in ait:
+                    st.items_out += 1
                     yield [x]
             else:
                 group: list[Any] = []
                 async for x in ait:
                     group.append(x)
                     if len(group) >= origin.chunk_size:
+                        st.items_out += len(group)
                         yield group
                         group = []
                 if group:
+                    st.items_out += len(group)
                     yield group
         finally:
             await aclose_iterator(ait)
@@ -183,7 +334,9 @@ async def open_origin(origin: Origin) -> Chunks:
             # Cheap to slice: first chunks small (latency, little prefetch), then large (throughput).
             size, i, n = 1, 0, len(seq)
             while i < n:
-                yield list(seq[i : i + size])
+                chunk = list(seq[i : i + size])
+                st.items_out += len(chunk)
+                yield chunk
                 i += size
                 size = min(size * 2, MAX_CHUNK)
             return
@@ -193,6 +346,7 @@ async def open_origin(origin: Origin) -> Chunks:
             chunk = list(islice(it, size))
             if not chunk:
                 return
+            st.items_out += len(chunk)
             yield chunk
             if origin.chunk_size is None:
                 size = min(size * 2, MAX_CHUNK)
@@ -213,61 +367,130 @@ def _sliceable(items: object) -> Sequence[Any] | None:
 # ------------------------------------------------------------------------------------------------ sync fusion
 
 
-async def _call_all(
-    kern: Kernel, chunk: list[Any], name: str
-) -> tuple[list[Any], BaseException | None]:
-    """Call the kernel's function on every element. On failure return the results of the elements before it
-    and the error.
+async def _call_all(st: Stage, kern: Kernel, chunk: list[Any]) -> tuple[list[Any], list[Any], BaseException | None]:
+    """Call the kernel's function on every element. Returns the elements that got a result, their results and
+    the failure that stopped the chunk (None if none): on failure, the results of the elements before it.
 
     A plain callable may return awaitables (a lambda calling an async function): until a stage's results have
     been seen to be plain values (``proven_sync``, after one complete chunk), every result is checked and
-    awaited in order, so no coroutine object is ever passed on.
+    awaited in order, so no coroutine object is ever passed on. A guarded stage (retry, skip, try_map) handles
+    each failing element and goes on with the rest; the success path is the same single ``extend`` for all.
     """
     fn = kern.fn
     assert fn is not None
     results: list[Any] = []
     failure: BaseException | None = None
+    skipped = st.skipped
     try:
         results.extend(_map(fn, chunk))  # list.extend keeps what it got before an exception
     except Exception as e:
-        failure = annotate(e, name, chunk[len(results)])
+        failure = e
     else:
         if len(results) != len(chunk):  # a StopIteration escaping fn would end map() silently
-            err = RuntimeError(f"stage {name!r}: the function raised StopIteration")
-            failure = annotate(err, name, chunk[len(results)])
-    if kern.proven_sync:
-        return results, failure
-    if any(_map(_isawaitable, results)):
-        for i, r in enumerate(results):
-            if not _isawaitable(r):
-                continue
+            failure = _stop_iteration(st.name, "function")
+    if failure is not None:
+        if st.guard is None:
+            annotate(failure, st.name, chunk[len(results)])
+        else:
+            failure = await _recover_rest(st, fn, chunk, results, failure)
+    if not kern.proven_sync:
+        if any(_map(_isawaitable, results)):
+            failure = await _await_all(st, fn, chunk, results) or failure
+        elif failure is None and results:
+            kern.proven_sync = True
+    if st.skipped != skipped:  # drop the skipped elements, keeping inputs and results aligned
+        kept = [i for i, r in enumerate(results) if r is not SKIPPED]
+        return [chunk[i] for i in kept], [results[i] for i in kept], failure
+    return chunk if len(results) == len(chunk) else chunk[: len(results)], results, failure
+
+
+def _stop_iteration(stage: str, what: str) -> RuntimeError:
+    return RuntimeError(f"stage {stage!r}: the {what} raised StopIteration")
+
+
+async def _recover_rest(
+    st: Stage, fn: Callable[[Any], Any], chunk: list[Any], results: list[Any], exc: Exception | BaseException
+) -> BaseException | None:
+    """A guarded stage: ``exc`` came from ``chunk[len(results)]``. Recover each failing element (retry, catch,
+    skip) and call the rest at full speed; return the failure that ends the chunk, if any."""
+    n = len(chunk)
+    while True:
+        i = len(results)
+        try:
+            results.append(await st.recover(fn, chunk[i], cast(Exception, exc)))
+        except Exception as e:
+            return e
+        if i + 1 == n:
+            return None
+        try:
+            results.extend(_map(fn, itertools.islice(chunk, i + 1, None)))
+        except Exception as e:
+            exc = e
+            continue
+        if len(results) != n:
+            exc = _stop_iteration(st.name, "function")
+            continue
+        return None
+
+
+async def _await_all(st: Stage, fn: Callable[[Any], Any], chunk: list[Any], results: list[Any]) -> BaseException | None:
+    """Await the awaitable results in order. On a failure, cut the results there and return it: it concerns an
+    element before any failure found while calling."""
+    for i, r in enumerate(results):
+        if not _isawaitable(r):
+            continue
+        try:
+            results[i] = await r
+            continue
+        except Exception as e:
+            error: BaseException = e
+        except BaseException as e:
+            error = e
+        if isinstance(error, Exception) and st.guard is not None:
             try:
-                results[i] = await r
-            except BaseException as e:
-                for rest in results[i + 1 :]:
-                    _discard(rest)
-                if not isinstance(e, Exception):
-                    raise
-                del results[i:]
-                # This element comes before the one that failed in map(): its error is the one reported.
-                return results, annotate(e, name, chunk[i])
-    elif failure is None and results:
-        kern.proven_sync = True
-    return results, failure
+                results[i] = await st.recover(fn, chunk[i], error)
+                continue
+            except Exception as e:
+                error = e
+        for rest in results[i + 1 :]:
+            _discard(rest)
+        if not isinstance(error, Exception):
+            raise error
+        del results[i:]
+        return annotate(error, st.name, chunk[i])
+    return None
 
 
-def _select(pred: Callable[[Any], Any], chunk: list[Any], name: str) -> tuple[list[Any], BaseException | None]:
-    """``filter`` in C; the failing element is found from how far the iterator got."""
-    it = iter(chunk)
+async def _select(st: Stage, pred: Callable[[Any], Any], chunk: list[Any]) -> tuple[list[Any], BaseException | None, int]:
+    """``filter`` in C. Returns the kept elements, the failure and how many elements were decided.
+
+    The failing element is found from how far the iterator got; a guarded stage recovers it and goes on.
+    """
     out: list[Any] = []
-    try:
-        out.extend(_filter(pred, it))
-    except Exception as e:
-        return out, annotate(e, name, chunk[len(chunk) - _remaining(it) - 1])
-    if _remaining(it):  # a StopIteration escaping pred ended filter() early
-        i = len(chunk) - _remaining(it) - 1
-        return out, annotate(RuntimeError(f"stage {name!r}: the predicate raised StopIteration"), name, chunk[i])
-    return out, None
+    n = len(chunk)
+    pos = 0
+    while True:
+        it = iter(chunk if pos == 0 else chunk[pos:])
+        try:
+            out.extend(_filter(pred, it))
+        except Exception as e:
+            failure: Exception = e
+        else:
+            if not _remaining(it):
+                return out, None, n
+            failure = _stop_iteration(st.name, "predicate")  # a StopIteration escaping pred ended filter()
+        i = n - _remaining(it) - 1
+        if st.guard is None:
+            return out, annotate(failure, st.name, chunk[i]), i + 1
+        try:
+            keep = await st.recover(pred, chunk[i], failure)
+        except Exception as e:
+            return out, e, i + 1
+        if keep is not SKIPPED and keep:
+            out.append(chunk[i])
+        pos = i + 1
+        if pos == n:
+            return out, None, n
 
 
 def _discard(pending: object) -> None:
@@ -277,7 +500,7 @@ def _discard(pending: object) -> None:
 
 
 async def _process(
-    kernels: list[Kernel], names: list[str], start: int, chunk: list[Any]
+    stages: list[Stage], kernels: list[Kernel], start: int, chunk: list[Any]
 ) -> tuple[list[Any], BaseException | None, int]:
     """Run ``chunk`` through kernels[start:]. Returns (output, error, index of the last done kernel or -1).
 
@@ -293,32 +516,42 @@ async def _process(
         if not chunk:
             break
         kern = kernels[idx]
+        st = stages[idx]
         if kern.fn is None:
+            st.items_in += len(chunk)
             chunk = kern.post(chunk, chunk)
         elif kern.selects and kern.proven_sync:
-            chunk, failure = _select(kern.fn, chunk, names[idx])
+            chunk, failure, decided = await _select(st, kern.fn, chunk)
+            st.items_in += decided
             if failure is not None:
                 err, failed_at = failure, idx
         else:
-            results, failure = await _call_all(kern, chunk, names[idx])
+            n_in = len(chunk)
+            skipped = st.skipped
+            inputs, results, failure = await _call_all(st, kern, chunk)
             if failure is not None:
                 err, failed_at = failure, idx
-                chunk = chunk[: len(results)]
-            chunk = kern.post(chunk, results)
+                n_in = len(inputs) + st.skipped - skipped + 1
+            st.items_in += n_in
+            chunk = kern.post(inputs, results)
+        st.items_out += len(chunk)
         if kern.done:
             done_at = idx
-    if err is not None and done_at > failed_at:
-        err = None
+    if err is not None:
+        if done_at > failed_at:
+            err = None  # the failing element would never have reached its stage: it is not in
+            stages[failed_at].items_in -= 1
+        else:
+            stages[failed_at].failed += 1
     return chunk, err, done_at
 
 
-async def fused(upstream: Chunks, ops: list[Op]) -> Chunks:
-    kernels = [op.start() for op in ops if op.start is not None]  # fresh state for every run
-    names = [op.name for op in ops]
+async def fused(upstream: Chunks, stages: list[Stage]) -> Chunks:
+    kernels = [st.op.start() for st in stages if st.op.start is not None]  # fresh state for every run
     done_at = max((i for i, kern in enumerate(kernels) if kern.done), default=-1)  # take(0)
     if done_at < 0:
         async for chunk in upstream:
-            out, err, done_at = await _process(kernels, names, 0, chunk)
+            out, err, done_at = await _process(stages, kernels, 0, chunk)
             if out:
                 yield out
             if err is not None:
@@ -331,7 +564,8 @@ async def fused(upstream: Chunks, ops: list[Op]) -> Chunks:
     while idx < len(kernels):
         rest = kernels[idx].flush()
         if rest:
-            out, err, later_done = await _process(kernels, names, idx + 1, rest)
+            stages[idx].items_out += len(rest)
+            out, err, later_done = await _process(stages, kernels, idx + 1, rest)
             if out:
                 yield out
             if err is not None:
@@ -344,48 +578,65 @@ async def fused(upstream: Chunks, ops: list[Op]) -> Chunks:
 # ------------------------------------------------------------------------------------------ element executor
 
 
-async def _call_one(fn: Callable[[Any], Any], x: Any, name: str) -> Any:
+async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
+    """One call of a stage's function: the value, or ``SKIPPED``/``Caught`` from a guarded stage; a failure is
+    raised (the original exception, noted with the stage and element) and counted."""
     try:
         r = fn(x)
         if _isawaitable(r):
             r = await r
         return r
     except Exception as e:
-        annotate(e, name, x)  # the original exception goes on; the note says where
+        if st.guard is not None:
+            try:
+                return await st.recover(fn, x, e)
+            except Exception:
+                st.failed += 1
+                raise
+        st.failed += 1
+        annotate(e, st.name, x)  # the original exception goes on; the note says where
         raise
 
 
-def element_stage(upstream: Chunks, op: Op) -> Chunks:
-    if op.concurrency == 1:
-        return _sequential(upstream, op)
-    return _pool(upstream, op)
+def element_stage(upstream: Chunks, st: Stage) -> Chunks:
+    if st.op.concurrency == 1:
+        return _sequential(upstream, st)
+    return _pool(upstream, st)
 
 
-async def _sequential(upstream: Chunks, op: Op) -> Chunks:
-    assert op.start is not None
-    kern = op.start()
-    fn, name = kern.fn, op.name
+async def _sequential(upstream: Chunks, st: Stage) -> Chunks:
+    assert st.op.start is not None
+    kern = st.op.start()
+    fn = kern.fn
     assert fn is not None
     async for chunk in upstream:
         for x in chunk:
-            out = kern.post([x], [await _call_one(fn, x, name)])
+            r = await _call_one(st, fn, x)
+            st.items_in += 1
+            if r is SKIPPED:
+                continue
+            out = kern.post([x], [r])
             if out:
+                st.items_out += len(out)
                 yield out  # one result at a time: latency stays per element
             if kern.done:
                 return
     rest = kern.flush()
     if rest:
+        st.items_out += len(rest)
         yield rest
 
 
-async def _pool(upstream: Chunks, op: Op) -> Chunks:
+async def _pool(upstream: Chunks, st: Stage) -> Chunks:
     """``concurrency`` workers pull elements under a lock and call the function.
 
     Ordered mode releases results in input order; a worker may start element i only while fewer than
     ``window`` elements are undelivered, so free workers keep going behind a slow head until the window is full.
+    A retrying element keeps its worker (and its place in the window) while the others go on.
     The first failure surfaces at once (results in flight are dropped); an upstream failure surfaces after the
     results of the elements pulled before it.
     """
+    op = st.op
     assert op.start is not None
     kern = op.start()
     fn, name, window, ordered = kern.fn, op.name, op.window, op.ordered
@@ -427,12 +678,13 @@ async def _pool(upstream: Chunks, op: Op) -> Chunks:
                     return
                 idx, x = item
                 try:
-                    r = await _call_one(fn, x, name)
+                    r = await _call_one(st, fn, x)
                 except Exception as e:
+                    st.items_in += 1
                     failure.append(e)
                     return
                 if ordered:
-                    results[idx] = (x, r)
+                    results[idx] = (x, r)  # a skipped element keeps its place, so order moves past it
                 else:
                     ready.append((x, r))
                 wake.set()
@@ -458,10 +710,14 @@ async def _pool(upstream: Chunks, op: Op) -> Chunks:
                 space.set()
                 out: list[Any] = []
                 for x, r in taken:
+                    st.items_in += 1
+                    if r is SKIPPED:
+                        continue
                     out.extend(kern.post([x], [r]))
                     if kern.done:
                         break
                 if out:
+                    st.items_out += len(out)
                     yield out
                 if kern.done:
                     return
@@ -471,6 +727,7 @@ async def _pool(upstream: Chunks, op: Op) -> Chunks:
                     raise upstream_failure[0]
                 rest = kern.flush()
                 if rest:
+                    st.items_out += len(rest)
                     yield rest
                 return
             wake.clear()
@@ -479,24 +736,28 @@ async def _pool(upstream: Chunks, op: Op) -> Chunks:
         await cancel_and_wait(workers)
 
 
-async def open_flat_map(upstream: Chunks, run: Run, op: Op) -> Chunks:
+async def open_flat_map(upstream: Chunks, run: Run, st: Stage) -> Chunks:
     """flat_map at concurrency 1: inner iterables are read lazily, at most one chunk ahead.
 
     Outputs gather into chunks of up to MAX_CHUNK; an async inner iterable passes each element on as it comes.
     A failure (in f or inside an inner iterable) is raised after the outputs of the elements before it.
     """
-    f: Callable[[Any], Any] = op.options["f"]
-    name = op.name
+    f: Callable[[Any], Any] = st.op.options["f"]
+    name = st.name
     out: list[Any] = []
     async for chunk in upstream:
         for x in chunk:
+            called = False
             try:
-                inner = await _call_one(f, x, name)
+                inner = await _call_one(st, f, x)
+                called = True
+                st.items_in += 1
                 if hasattr(inner, "__aiter__"):
                     ait = _aiter_any(inner)
                     try:
                         async for y in ait:
                             out.append(y)
+                            st.items_out += 1
                             yield out
                             out = []
                     finally:
@@ -508,6 +769,7 @@ async def open_flat_map(upstream: Chunks, run: Run, op: Op) -> Chunks:
                         room = MAX_CHUNK - len(out)
                         before = len(out)
                         out.extend(itertools.islice(it, room))
+                        st.items_out += len(out) - before
                         if len(out) - before < room:
                             break  # inner exhausted
                         yield out
@@ -515,7 +777,9 @@ async def open_flat_map(upstream: Chunks, run: Run, op: Op) -> Chunks:
                 finally:
                     close_iterator(it)
             except Exception as e:
-                annotate(e, name, x)  # a failure inside the inner iterable; f's own already has its note
+                if called:  # a failure inside the inner iterable (f's own is counted and noted already)
+                    st.failed += 1
+                    annotate(e, name, x)
                 if out:
                     pending, out = out, []
                     yield pending
@@ -607,22 +871,25 @@ class _Relay:
             await cancel_and_wait([self.task])
 
 
-async def relay(upstream: Chunks, *, limit: int | None) -> Chunks:
+async def relay(upstream: Chunks, *, limit: int | None, st: Stage | None = None) -> Chunks:
     r = _Relay(upstream, limit)
     try:
         while (chunk := await r.get()) is not None:
+            if st is not None:
+                st.items_in += len(chunk)
+                st.items_out += len(chunk)
             yield chunk
     finally:
         await r.stop()
 
 
-def open_buffer(upstream: Chunks, run: Run, op: Op) -> Chunks:
-    return relay(upstream, limit=op.options["n"])
+def open_buffer(upstream: Chunks, run: Run, st: Stage) -> Chunks:
+    return relay(upstream, limit=st.op.options["n"], st=st)
 
 
-async def open_batch_within(upstream: Chunks, run: Run, op: Op) -> Chunks:
-    n: int = op.options["n"]
-    seconds: float = op.options["seconds"]
+async def open_batch_within(upstream: Chunks, run: Run, st: Stage) -> Chunks:
+    n: int = st.op.options["n"]
+    seconds: float = st.op.options["seconds"]
     loop = asyncio.get_running_loop()
     r = _Relay(upstream, None)
     current: list[Any] = []
@@ -637,12 +904,15 @@ async def open_batch_within(upstream: Chunks, run: Run, op: Op) -> Chunks:
                     chunk = await r.get()
             except TimeoutError:
                 out, current = [current], []
+                st.items_out += 1
                 yield out
                 continue
             if chunk is None:
                 if current:
+                    st.items_out += 1
                     yield [current]
                 return
+            st.items_in += len(chunk)
             full: list[list[Any]] = []
             for x in chunk:
                 if not current:
@@ -652,13 +922,14 @@ async def open_batch_within(upstream: Chunks, run: Run, op: Op) -> Chunks:
                     full.append(current)
                     current = []
             if full:
+                st.items_out += len(full)
                 yield full
     finally:
         await r.stop()
 
 
-async def open_timeout(upstream: Chunks, run: Run, op: Op) -> Chunks:
-    seconds: float = op.options["seconds"]
+async def open_timeout(upstream: Chunks, run: Run, st: Stage) -> Chunks:
+    seconds: float = st.op.options["seconds"]
     while True:
         try:
             async with asyncio.timeout(seconds):
@@ -667,15 +938,17 @@ async def open_timeout(upstream: Chunks, run: Run, op: Op) -> Chunks:
             return
         except TimeoutError as e:
             raise annotate(
-                TimeoutError(f"stage {op.name!r}: no element within {seconds} s"), op.name, has_element=False
+                TimeoutError(f"stage {st.name!r}: no element within {seconds} s"), st.name, has_element=False
             ) from e
+        st.items_in += len(chunk)
+        st.items_out += len(chunk)
         yield chunk
 
 
-async def open_throttle(upstream: Chunks, run: Run, op: Op) -> Chunks:
+async def open_throttle(upstream: Chunks, run: Run, st: Stage) -> Chunks:
     """At most ``rate`` elements in any window of ``per`` seconds (a sliding log of the last ``rate`` sends)."""
-    rate: int = op.options["rate"]
-    per: float = op.options["per"]
+    rate: int = st.op.options["rate"]
+    per: float = st.op.options["per"]
     loop = asyncio.get_running_loop()
     sent: deque[float] = deque(maxlen=rate)
     async for chunk in upstream:
@@ -690,6 +963,8 @@ async def open_throttle(upstream: Chunks, run: Run, op: Op) -> Chunks:
                     await asyncio.sleep(wait)
             sent.append(loop.time())
             out.append(x)
+            st.items_in += 1
+            st.items_out += 1
         if out:
             yield out
 
@@ -697,27 +972,28 @@ async def open_throttle(upstream: Chunks, run: Run, op: Op) -> Chunks:
 # -------------------------------------------------------------------------------------------------- combine
 
 
-def _inputs(run: Run, upstream: Chunks, op: Op) -> list[Chunks]:
+def _inputs(run: Run, upstream: Chunks, st: Stage) -> list[Chunks]:
     # Compiled (not started) when the stage is opened, so they are registered before the stage itself and
     # closed after it: the stage stops its own tasks first.
-    return [upstream, *(compile_source(s, run) for s in op.sources)]
+    return [upstream, *(compile_source(s, run) for s in st.op.sources)]
 
 
-def open_concat(upstream: Chunks, run: Run, op: Op) -> Chunks:
-    return _concat(_inputs(run, upstream, op))
+def open_concat(upstream: Chunks, run: Run, st: Stage) -> Chunks:
+    return _concat(_inputs(run, upstream, st), st)
 
 
-async def _concat(inputs: list[Chunks]) -> Chunks:
+async def _concat(inputs: list[Chunks], st: Stage) -> Chunks:
     for chunks in inputs:
         async for chunk in chunks:
+            st.items_out += len(chunk)
             yield chunk
 
 
-def open_merge(upstream: Chunks, run: Run, op: Op) -> Chunks:
-    return _merge(_inputs(run, upstream, op))
+def open_merge(upstream: Chunks, run: Run, st: Stage) -> Chunks:
+    return _merge(_inputs(run, upstream, st), st)
 
 
-async def _merge(inputs: list[Chunks]) -> Chunks:
+async def _merge(inputs: list[Chunks], st: Stage) -> Chunks:
     """Interleave chunks as they arrive; one pump task per input, each at most one chunk ahead."""
     relays = [_Relay(chunks, None) for chunks in inputs]
     arrived = asyncio.Event()
@@ -733,6 +1009,7 @@ async def _merge(inputs: list[Chunks]) -> Chunks:
                     chunk = await r.get()
                     assert chunk is not None
                     progressed = True
+                    st.items_out += len(chunk)
                     yield chunk
                 elif r.finished:
                     live.remove(r)
@@ -747,11 +1024,11 @@ async def _merge(inputs: list[Chunks]) -> Chunks:
             await r.stop()
 
 
-def open_zip(upstream: Chunks, run: Run, op: Op) -> Chunks:
-    return _zip(_inputs(run, upstream, op))
+def open_zip(upstream: Chunks, run: Run, st: Stage) -> Chunks:
+    return _zip(_inputs(run, upstream, st), st)
 
 
-async def _zip(inputs: list[Chunks]) -> Chunks:
+async def _zip(inputs: list[Chunks], st: Stage) -> Chunks:
     buffers: list[deque[Any]] = [deque() for _ in inputs]
     while True:
         for chunks, buf in zip(inputs, buffers):
@@ -761,4 +1038,5 @@ async def _zip(inputs: list[Chunks]) -> Chunks:
                     return  # the shortest input ends the zip
                 buf.extend(chunk)
         n = min(len(b) for b in buffers)
+        st.items_out += n
         yield list(zip(*([b.popleft() for _ in range(n)] for b in buffers)))

@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Coroutine, Hashable, Iterable
 from typing import Any, Generic, TypeGuard, TypeVar, cast, overload
 
+from returns.result import Result
+
 from typing_extensions import TypeIs, Unpack
 
 from . import _op
@@ -24,6 +26,10 @@ R = TypeVar("R")
 S = TypeVar("S")
 T = TypeVar("T")
 H = TypeVar("H", bound=Hashable)
+E = TypeVar("E")
+E2 = TypeVar("E2")
+Ex = TypeVar("Ex", bound=Exception)
+Ex2 = TypeVar("Ex2", bound=Exception)
 T2 = TypeVar("T2")
 
 
@@ -96,18 +102,18 @@ class Source(Generic[Out]):
     def map(
         self,
         f: Callable[[Out], Coroutine[Any, Any, B]],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[B]: ...
     @overload
     def map(
         self,
         f: Callable[[Out], B],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[B]: ...
     def map(
         self,
         f: Callable[[Out], Any],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[Any]:
         """Apply ``f`` to each element; with ``concurrency=n`` up to n calls run at once."""
         return self._then(_op.element("map", f, **options))
@@ -116,24 +122,24 @@ class Source(Generic[Out]):
     def filter(
         self,
         pred: Callable[[Out], TypeIs[B]],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[B]: ...
     @overload
     def filter(
         self,
         pred: Callable[[Out], TypeGuard[B]],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[B]: ...
     @overload
     def filter(
         self,
         pred: Callable[[Out], object],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[Out]: ...
     def filter(
         self,
         pred: Callable[[Out], object],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[Any]:
         """Keep the elements for which ``pred`` is truthy (an async ``pred`` is awaited); a ``TypeIs`` or
         ``TypeGuard`` predicate narrows the element type."""
@@ -143,24 +149,24 @@ class Source(Generic[Out]):
     def flat_map(
         self,
         f: Callable[[Out], Coroutine[Any, Any, Iterable[B]]],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[B]: ...
     @overload
     def flat_map(
         self,
         f: Callable[[Out], AsyncIterable[B]],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[B]: ...
     @overload
     def flat_map(
         self,
         f: Callable[[Out], Iterable[B]],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[B]: ...
     def flat_map(
         self,
         f: Callable[[Out], Any],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[Any]:
         """Replace each element by the elements of the (async) iterable ``f`` returns."""
         return self._then(_op.element("flat_map", f, **options))
@@ -168,7 +174,7 @@ class Source(Generic[Out]):
     def tap(
         self,
         f: Callable[[Out], object],
-        **options: Unpack[ElementOptions],
+        **options: Unpack[ElementOptions[Out]],
     ) -> Source[Out]:
         """Call ``f`` on each element for its effect; pass the element on unchanged."""
         return self._then(_op.element("tap", f, **options))
@@ -176,6 +182,122 @@ class Source(Generic[Out]):
     def take_while(self, pred: Callable[[Out], object], *, name: str | None = None) -> Source[Out]:
         """Pass elements until the first one for which ``pred`` is falsy (not emitted), then stop."""
         return self._then(_op.element("take_while", pred, name=name))
+
+    # -- errors as values (returns ``Result``) ---------------------------------------------------------------
+
+    @overload
+    def try_map(
+        self, f: Callable[[Out], Coroutine[Any, Any, B]], *, catch: type[Ex], **options: Unpack[ElementOptions[Out]]
+    ) -> Source[Result[B, Ex]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], type[Ex2]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex | Ex2]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], ...],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex]]: ...
+    @overload
+    def try_map(
+        self, f: Callable[[Out], Coroutine[Any, Any, B]], **options: Unpack[ElementOptions[Out]]
+    ) -> Source[Result[B, Exception]]: ...
+    @overload
+    def try_map(
+        self, f: Callable[[Out], B], *, catch: type[Ex], **options: Unpack[ElementOptions[Out]]
+    ) -> Source[Result[B, Ex]]: ...
+    @overload
+    def try_map(
+        self, f: Callable[[Out], B], *, catch: tuple[type[Ex], type[Ex2]], **options: Unpack[ElementOptions[Out]]
+    ) -> Source[Result[B, Ex | Ex2]]: ...
+    @overload
+    def try_map(
+        self, f: Callable[[Out], B], *, catch: tuple[type[Ex], ...], **options: Unpack[ElementOptions[Out]]
+    ) -> Source[Result[B, Ex]]: ...
+    @overload
+    def try_map(self, f: Callable[[Out], B], **options: Unpack[ElementOptions[Out]]) -> Source[Result[B, Exception]]: ...
+    def try_map(
+        self,
+        f: Callable[[Out], Any],
+        *,
+        catch: type[Exception] | tuple[type[Exception], ...] = Exception,
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Any]:
+        """Apply ``f``; an exception of ``catch`` (after any retries) becomes a ``Failure``, a value a ``Success``."""
+        return self._then(_op.try_map(f, catch, **options))
+
+    @overload
+    def map_ok(
+        self: Source[Result[A, E]],
+        f: Callable[[A], Coroutine[Any, Any, B]],
+        **options: Unpack[ElementOptions[Result[A, E]]],
+    ) -> Source[Result[B, E]]: ...
+    @overload
+    def map_ok(
+        self: Source[Result[A, E]], f: Callable[[A], B], **options: Unpack[ElementOptions[Result[A, E]]]
+    ) -> Source[Result[B, E]]: ...
+    def map_ok(
+        self: Source[Result[A, E]], f: Callable[[A], Any], **options: Unpack[ElementOptions[Result[A, E]]]
+    ) -> Source[Any]:
+        """Apply ``f`` to the value of each ``Success``; a ``Failure`` passes unchanged."""
+        return self._then(_op.result_element("map_ok", f, **options))
+
+    @overload
+    def bind(
+        self: Source[Result[A, E]],
+        f: Callable[[A], Coroutine[Any, Any, Result[B, E2]]],
+        **options: Unpack[ElementOptions[Result[A, E]]],
+    ) -> Source[Result[B, E | E2]]: ...
+    @overload
+    def bind(
+        self: Source[Result[A, E]],
+        f: Callable[[A], Result[B, E2]],
+        **options: Unpack[ElementOptions[Result[A, E]]],
+    ) -> Source[Result[B, E | E2]]: ...
+    def bind(
+        self: Source[Result[A, E]], f: Callable[[A], Any], **options: Unpack[ElementOptions[Result[A, E]]]
+    ) -> Source[Any]:
+        """Chain a step that may fail: ``f`` returns a ``Result`` for each ``Success`` value; the error type grows
+        to the union of both."""
+        return self._then(_op.result_element("bind", f, **options))
+
+    @overload
+    def recover(
+        self: Source[Result[A, E]],
+        f: Callable[[E], Coroutine[Any, Any, Result[B, E2]]],
+        **options: Unpack[ElementOptions[Result[A, E]]],
+    ) -> Source[Result[A | B, E2]]: ...
+    @overload
+    def recover(
+        self: Source[Result[A, E]],
+        f: Callable[[E], Result[B, E2]],
+        **options: Unpack[ElementOptions[Result[A, E]]],
+    ) -> Source[Result[A | B, E2]]: ...
+    def recover(
+        self: Source[Result[A, E]], f: Callable[[E], Any], **options: Unpack[ElementOptions[Result[A, E]]]
+    ) -> Source[Any]:
+        """Handle errors: ``f`` turns each ``Failure``'s error into a new ``Result``, so returning ``Success`` for
+        some errors and ``Failure`` for the rest narrows the error type."""
+        return self._then(_op.result_element("recover", f, **options))
+
+    def successes(self: Source[Result[A, E]]) -> Source[A]:
+        """The values of the ``Success`` elements; failures are dropped (and counted as filtered)."""
+        return self._then(_op.successes())
+
+    def failures(self: Source[Result[A, E]]) -> Source[E]:
+        """The errors of the ``Failure`` elements."""
+        return self._then(_op.failures())
+
+    def unwrap(self: Source[Result[A, E]]) -> Source[A]:
+        """The values; the first ``Failure`` ends the run with its error (an exception is raised as itself)."""
+        return self._then(_op.unwrap())
 
     # -- chunk operators ----------------------------------------------------------------------------------
 

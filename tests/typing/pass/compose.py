@@ -107,7 +107,7 @@ async def stage_objects_compose_with_each_other() -> None:
 
 async def options_and_policies() -> None:
     """Element options can be kept in a typed dict and spread; retry policies are plain typed values."""
-    options: ts.ElementOptions = {"concurrency": 4, "ordered": False}
+    options: ts.ElementOptions[int] = {"concurrency": 4, "ordered": False}
     assert_type(ts.source([1, 2]).map(show, **options), ts.Source[str])
     policy = ts.Retry(3, backoff=ts.Backoff.exponential(initial=0.05, max=1.0), retry_on=(ConnectionError,))
     assert_type(policy, ts.Retry)
