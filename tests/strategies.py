@@ -18,7 +18,7 @@ import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from hypothesis import strategies as st
 
@@ -49,6 +49,8 @@ __all__ = [
     "failing_spec",
     "failing_specs",
     "filter_spec",
+    "guarded_spec",
+    "permanent",
     "index_plus",
     "is_even",
     "map_functions",
@@ -557,6 +559,83 @@ def boundary_spec() -> OpSpec:
     return OpSpec("map(async_identity)", lambda: Stage(ts.map(async_identity, of=int), lambda it: it))
 
 
+def permanent(x: int) -> bool:
+    return x % 4 == 1
+
+
+GUARD_RETRY = ts.Retry(3, ts.Backoff.none(), retry_on=(ConnectionError,))
+
+
+def guarded_spec(kind: str, mode: str, c: int = 1, ordered: bool = True) -> OpSpec:
+    """map / filter / flat_map / tap with ``retry=`` and ``on_error="skip"``: the function fails once on the
+    first call for each value with ``x % 3 == 0`` (a ``ConnectionError``, retried) and always on
+    ``permanent(x)`` (a ``ValueError``, skipped). The model drops the permanent failures and nothing else."""
+
+    def make() -> Stage:
+        seen: set[int] = set()
+
+        def check(x: int) -> None:
+            if permanent(x):
+                raise ValueError(f"permanent failure on {x}")
+            if x % 3 == 0 and x not in seen:
+                seen.add(x)
+                raise ConnectionError(f"transient failure on {x}")
+
+        def f_map(x: int) -> int:
+            check(x)
+            return 2 * x
+
+        def f_filter(x: int) -> bool:
+            check(x)
+            return is_even(x)
+
+        def f_flat(x: int) -> list[int]:
+            check(x)
+            return [x, x]
+
+        def f_tap(x: int) -> None:
+            check(x)
+
+        fns: dict[str, Callable[[int], Any]] = {"map": f_map, "filter": f_filter, "flat_map": f_flat, "tap": f_tap}
+        f = fns[kind]
+        fn: Callable[[int], Any] = f if mode == "sync" else asyncify(f) if mode == "async" else awaitable(f)
+        opts: ts.ElementOptions[int] = {
+            "concurrency": c, "ordered": ordered, "retry": GUARD_RETRY, "on_error": "skip", "name": "guarded"
+        }
+        s: ts.Stream[int, Any]
+        if kind == "map":
+            s = ts.map(fn, of=int, **opts)
+        elif kind == "filter":
+            s = ts.filter(fn, of=int, **opts)
+        elif kind == "flat_map":
+            s = ts.flat_map(cast(Callable[[int], Iterable[int]], fn), of=int, **opts)
+        else:
+            s = ts.tap(fn, of=int, **opts)
+
+        def model(it: Iterator[int]) -> Iterator[int]:
+            for x in it:
+                if permanent(x):
+                    continue
+                if kind == "map":
+                    yield 2 * x
+                elif kind == "filter":
+                    if is_even(x):
+                        yield x
+                elif kind == "flat_map":
+                    yield from (x, x)
+                else:
+                    yield x
+
+        return Stage(cast(ts.Stream[int, int], s), model)
+
+    return OpSpec(
+        _mode_label(f"{kind}[retry+skip]", "guarded", mode, c, ordered),
+        make,
+        reorders=not ordered and c > 1,
+        concurrent=lambda n: guarded_spec(kind, mode, n, ordered),
+    )
+
+
 # ------------------------------------------------------------------------------------------------ strategies
 
 _fns = st.sampled_from(MAP_FUNCTIONS)
@@ -574,6 +653,7 @@ def _element_specs(*, ordered: bool, pooled: bool) -> st.SearchStrategy[OpSpec]:
         st.builds(filter_spec, _preds, modes, cs, st.just(ordered)),
         st.builds(flat_map_spec, _flats, st.sampled_from(("sync", "async", "asyncgen")), cs, st.just(ordered)),
         st.builds(tap_spec, modes, cs, st.just(ordered)),
+        st.builds(guarded_spec, st.sampled_from(("map", "filter", "flat_map", "tap")), modes, cs, st.just(ordered)),
     )
 
 

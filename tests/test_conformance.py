@@ -13,6 +13,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import open_async_generators
 from sources import acounting, counting
 
@@ -1162,3 +1164,299 @@ async def test_rule12_cancellation_during_cleanup_after_an_error_is_not_turned_i
     with pytest.raises((asyncio.CancelledError, Boom)):
         await task
     assert task.cancelled(), "the cancellation was turned into the run's error"
+
+
+# ------------------------------------------------------------------- rule 12 with retry, skip and try_map
+
+GUARDS: dict[str, dict[str, Any]] = {
+    "retry": {"retry": ts.Retry(5, ts.Backoff.none())},
+    "skip": {"on_error": "skip"},
+    "retry+skip+dead_letter": {"retry": ts.Retry(5, ts.Backoff.none()), "on_error": "skip"},
+}
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+@pytest.mark.parametrize("guard", list(GUARDS))
+@pytest.mark.parametrize("operator", ["map", "try_map"])
+async def test_rule12_cancellation_is_never_retried_skipped_or_turned_into_a_result(
+    operator: str, guard: str, concurrency: int
+) -> None:
+    calls: list[int] = []
+    dead: list[ts.DeadLetter[int]] = []
+    reached = asyncio.Event()
+
+    async def block(x: int) -> int:
+        calls.append(x)
+        reached.set()
+        await asyncio.sleep(10)
+        return x
+
+    options: dict[str, Any] = {**GUARDS[guard], "concurrency": concurrency}
+    if guard.endswith("dead_letter"):
+        options["dead_letter"] = ts.for_each(dead.append)
+    src: ts.Source[Any] = getattr(ts.source([1]), operator)(block, **options)
+    task = asyncio.create_task(src.collect())
+    await reached.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+    assert calls == [1], "a cancelled call was retried"
+    assert dead == [], "a cancelled element was dead-lettered"
+
+
+async def test_rule12_cancellation_during_a_retry_wait_ends_the_run() -> None:
+    calls: list[int] = []
+    waiting = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        waiting.set()
+        await asyncio.sleep(10)
+
+    def flaky(x: int) -> int:
+        calls.append(x)
+        raise ConnectionError(x)
+
+    src = ts.source([1]).map(flaky, retry=ts.Retry(3, ts.Backoff.constant(10), sleep=sleep), on_error="skip")
+    task = asyncio.create_task(src.collect())
+    await waiting.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert calls == [1]
+
+
+# ---------------------------------------------------------------------------- rule 5: one outcome per run
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_rule05_concurrent_failures_give_one_outcome_the_first_error(ordered: bool) -> None:
+    """Several calls fail at once: the run raises the first failure itself (never an ExceptionGroup); the others
+    are named in a note on it, and nothing is delivered afterwards."""
+    release = asyncio.Event()
+
+    async def f(x: int) -> int:
+        if x < 3:
+            await release.wait()
+            raise Boom(f"boom {x}")
+        release.set()
+        await asyncio.sleep(0)
+        return x
+
+    got: list[int] = []
+    with pytest.raises(Boom) as info:
+        async with ts.source(range(4)).map(f, concurrency=4, ordered=ordered).stream() as it:
+            async for x in it:
+                got.append(x)
+    assert not isinstance(info.value, BaseExceptionGroup)
+    assert str(info.value) == "boom 0"
+    notes = "\n".join(info.value.__notes__)
+    assert "typedstream: stage 'f' failed on element 0" in notes
+    assert "2 other call(s) of stage 'f' also failed: Boom: boom 1, Boom: boom 2" in notes
+    assert got == [] if ordered else got in ([], [3])
+
+
+async def test_rule05_a_run_has_one_outcome_even_when_closing_fails_too() -> None:
+    async def bad_close() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            raise RuntimeError("close failed")
+
+    def fail(x: int) -> int:
+        raise Boom(x)
+
+    with pytest.raises(Boom) as info:
+        await ts.source(bad_close()).map(fail).collect()
+    assert any("closing the run also failed" in n for n in info.value.__notes__)
+
+
+async def test_rule05_a_dead_letter_sink_failure_and_a_stage_failure_give_one_outcome() -> None:
+    def sink_fails(letter: ts.DeadLetter[int]) -> None:
+        raise RuntimeError("sink down")
+
+    def f(x: int) -> int:
+        if x == 0:
+            raise ValueError("skipped")
+        raise Boom("fatal")
+
+    src = ts.source([0, 1]).map(f, on_error="skip", dead_letter=ts.for_each(sink_fails)).map(lambda x: x)
+    with pytest.raises((Boom, RuntimeError)) as info:
+        await src.collect()
+    assert not isinstance(info.value, BaseExceptionGroup)
+
+
+# ---------------------------------------------------------------- rule 11: upstream never sees downstream errors
+
+
+@pytest.mark.parametrize("between", ["", "buffer", "async", "pool"])
+async def test_rule11_an_upstream_strategy_never_handles_a_downstream_error(between: str) -> None:
+    upstream_calls: list[int] = []
+    dead: list[ts.DeadLetter[int]] = []
+
+    def up(x: int) -> int:
+        upstream_calls.append(x)
+        return x
+
+    def down(x: int) -> int:
+        if x == 2:
+            raise Boom(x)
+        return x
+
+    async def ident(x: int) -> int:
+        return x
+
+    src = ts.source(range(5)).map(
+        up, retry=ts.Retry(3, ts.Backoff.none()), on_error="skip", dead_letter=ts.for_each(dead.append)
+    )
+    if between == "buffer":
+        src = src.buffer(2)
+    elif between == "async":
+        src = src.map(ident)
+    elif between == "pool":
+        src = src.map(ident, concurrency=2)
+    with pytest.raises(Boom) as info:
+        await src.map(down, name="down").collect()
+    assert "typedstream: stage 'down' failed on element 2" in info.value.__notes__
+    assert dead == []
+    assert upstream_calls.count(2) == 1, "the upstream stage retried an element for a downstream failure"
+
+
+async def test_rule11_an_upstream_try_map_never_catches_a_downstream_error() -> None:
+    def down(r: Any) -> Any:
+        raise Boom("downstream")
+
+    with pytest.raises(Boom):
+        await ts.source([1]).try_map(lambda x: x, catch=Exception).map(down).collect()
+
+
+async def test_rule11_a_failing_source_is_not_retried_or_skipped_by_the_stage_after_it() -> None:
+    def broken() -> Iterator[int]:
+        yield 0
+        raise Boom("source")
+
+    got: list[int] = []
+    with pytest.raises(Boom):
+        async for x in ts.source(broken()).map(lambda x: x, retry=ts.Retry(3, ts.Backoff.none()), on_error="skip"):
+            got.append(x)
+    assert got == [0]
+
+
+# ----------------------------------------------------------------- rule 16 with retry: fail fast after retries
+
+
+async def test_rule16_an_element_that_exhausts_its_retries_fails_fast() -> None:
+    probe = InFlight()
+
+    async def f(x: int) -> int:
+        if x == 1:
+            raise Boom(x)
+        return await probe.call(x, 10.0)
+
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    with pytest.raises(Boom) as info:
+        await ts.source(range(6)).map(f, concurrency=3, retry=ts.Retry(3, ts.Backoff.constant(0.01))).collect()
+    assert loop.time() - t0 < 1.0
+    assert "typedstream: gave up after 3 attempts" in info.value.__notes__
+    assert probe.now == 0 and probe.finished == []
+
+
+# ------------------------------------------------------------------------ rule 17: skip drops only the failing
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    xs=st.lists(st.integers(0, 30), max_size=40),
+    bad=st.frozensets(st.integers(0, 30)),
+    mode=st.sampled_from(["sync", "async", "pool", "pool-unordered"]),
+    chunk=st.integers(1, 7),
+)
+async def test_rule17_skip_drops_only_the_failing_elements(xs: list[int], bad: frozenset[int], mode: str, chunk: int) -> None:
+    dead: list[ts.DeadLetter[int]] = []
+
+    def f(x: int) -> int:
+        if x in bad:
+            raise Boom(x)
+        return x * 10
+
+    async def af(x: int) -> int:
+        await asyncio.sleep(0)
+        return f(x)
+
+    opts: ts.ElementOptions[int] = {
+        "on_error": "skip",
+        "dead_letter": ts.for_each(dead.append),
+        "concurrency": 3 if mode.startswith("pool") else 1,
+        "ordered": mode != "pool-unordered",
+    }
+    src = ts.source(xs, chunk_size=chunk)
+    got = await (src.map(f, **opts) if mode == "sync" else src.map(af, **opts)).collect()
+    expected = [x * 10 for x in xs if x not in bad]
+    if mode == "pool-unordered":
+        assert Counter(got) == Counter(expected)
+        assert Counter(d.element for d in dead) == Counter(x for x in xs if x in bad)
+    else:
+        assert got == expected
+        assert [d.element for d in dead] == [x for x in xs if x in bad]
+
+
+# -------------------------------------------------------- rule 18: retry limits, capped jittered delays, no re-emit
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    failures=st.lists(st.integers(0, 6), min_size=1, max_size=30),
+    attempts=st.integers(1, 5),
+    initial=st.floats(0.0, 2.0),
+    factor=st.floats(1.0, 3.0),
+    cap=st.floats(0.0, 5.0),
+    jitter=st.floats(0.0, 1.0),
+    concurrency=st.sampled_from([1, 3]),
+    seed=st.integers(0, 2**16),
+)
+async def test_rule18_retry_calls_at_most_attempts_times_with_capped_jittered_delays_and_never_re_emits(
+    failures: list[int],
+    attempts: int,
+    initial: float,
+    factor: float,
+    cap: float,
+    jitter: float,
+    concurrency: int,
+    seed: int,
+) -> None:
+    """Element i fails ``failures[i]`` times before succeeding."""
+    delays: list[float] = []
+    calls: Counter[int] = Counter()
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        await asyncio.sleep(0)
+
+    async def f(i: int) -> int:
+        calls[i] += 1
+        if calls[i] <= failures[i]:
+            raise ConnectionError(i)
+        return i
+
+    cap = max(cap, initial)
+    policy = ts.Retry(attempts, ts.Backoff(initial, factor, cap, jitter), sleep=sleep, seed=seed)
+    dead: list[ts.DeadLetter[int]] = []
+    got = await ts.source(range(len(failures))).map(
+        f, retry=policy, on_error="skip", concurrency=concurrency, dead_letter=ts.for_each(dead.append)
+    ).collect()
+    ok = [i for i, n in enumerate(failures) if n < attempts]
+    assert got == ok  # each succeeding element exactly once, in order
+    assert sorted(d.element for d in dead) == [i for i, n in enumerate(failures) if n >= attempts]
+    assert all(d.attempts == attempts for d in dead)
+    for i, n in enumerate(failures):
+        assert calls[i] == min(n + 1, attempts)
+    assert len(delays) == sum(min(n, attempts - 1) for n in failures)
+    for d in delays:
+        assert 0 <= d <= cap
+    # the k-th retry of an element waits between base(k) * (1 - jitter) and base(k)
+    if concurrency == 1:
+        expected_bases = [policy.backoff.base(k) for n in failures for k in range(1, min(n, attempts - 1) + 1)]
+        for d, base in zip(delays, expected_bases, strict=True):
+            assert base * (1 - jitter) - 1e-9 <= d <= base + 1e-9

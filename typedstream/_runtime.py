@@ -188,7 +188,9 @@ class Stage:
                     if _isawaitable(r):
                         r = await r
                     return r
-                except Exception as e:  # the earlier attempt's exception stays chained as __context__
+                except Exception as e:
+                    if e.__context__ is None and e is not exc:
+                        e.__context__ = exc  # the earlier attempts stay visible in the traceback
                     exc = e
         if guard.catch and isinstance(exc, guard.catch):
             annotate(exc, self.name, x)
@@ -213,10 +215,12 @@ _END: Any = object()
 class _DeadLetters:
     """Feeds one stage's dead letters to its sink, which runs as a task until the run ends."""
 
-    __slots__ = ("queue", "task", "stage")
+    __slots__ = ("queue", "task", "stage", "sent", "taken")
 
     def __init__(self, sink: Sink[Any, object], stage: str) -> None:
         self.stage = stage
+        self.sent = 0
+        self.taken = 0
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=256)
         self.task = asyncio.create_task(sink.consume(self._chunks()), name=f"typedstream:{stage}:dead_letter")
 
@@ -226,14 +230,17 @@ class _DeadLetters:
             while not self.queue.empty():
                 letter = self.queue.get_nowait()
                 if letter is _END:
+                    self.taken += len(chunk)
                     yield chunk
                     return
                 chunk.append(letter)
+            self.taken += len(chunk)
             yield chunk
 
     async def put(self, letter: DeadLetter[Any]) -> None:
         if self.task.done():
             self._sink_ended()
+        self.sent += 1
         try:
             self.queue.put_nowait(letter)
             return
@@ -248,8 +255,8 @@ class _DeadLetters:
         if not put.done() or put.cancelled():
             self._sink_ended()
 
-    def _sink_ended(self) -> None:
-        error = RuntimeError(f"stage {self.stage!r}: the dead-letter sink stopped before the run ended")
+    def _sink_ended(self, detail: str = "") -> None:
+        error = RuntimeError(f"stage {self.stage!r}: the dead-letter sink stopped before the run ended{detail}")
         if self.task.done() and not self.task.cancelled() and self.task.exception() is not None:
             raise error from self.task.exception()
         raise error
@@ -266,6 +273,9 @@ class _DeadLetters:
         if not self.task.cancelled() and (error := self.task.exception()) is not None:
             error.add_note(f"typedstream: the dead-letter sink of stage {self.stage!r} failed")
             raise error
+        left = self.sent - self.taken
+        if left:
+            self._sink_ended(f" ({left} dead letter(s) not taken)")
 
 
 # --------------------------------------------------------------------------------------------------- compile
@@ -611,7 +621,11 @@ async def _sequential(upstream: Chunks, st: Stage) -> Chunks:
     assert fn is not None
     async for chunk in upstream:
         for x in chunk:
-            r = await _call_one(st, fn, x)
+            try:
+                r = await _call_one(st, fn, x)
+            except Exception:
+                st.items_in += 1  # a failure is done with; a cancelled call is not (it never finished)
+                raise
             st.items_in += 1
             if r is SKIPPED:
                 continue
@@ -734,6 +748,10 @@ async def _pool(upstream: Chunks, st: Stage) -> Chunks:
             await wake.wait()
     finally:
         await cancel_and_wait(workers)
+        if len(failure) > 1:  # one outcome per run: the first error, the others named on it
+            others = ", ".join(f"{type(e).__name__}: {e}" for e in failure[1:6])
+            more = f" and {len(failure) - 6} more" if len(failure) > 6 else ""
+            failure[0].add_note(f"typedstream: {len(failure) - 1} other call(s) of stage {name!r} also failed: {others}{more}")
 
 
 async def open_flat_map(upstream: Chunks, run: Run, st: Stage) -> Chunks:
