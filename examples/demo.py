@@ -1,18 +1,16 @@
 """The main job (`make demo`): a small typed pipeline over generated order events.
 
-It parses raw lines into immutable records, drops malformed ones, enriches each order through a simulated async
-service (latency, concurrency 16), batches the results and prints a summary. Later issues grow it into the full
-demo (retry, dead letters, SQLite, progress, per-stage report).
+It parses raw lines into immutable records (malformed lines are skipped into dead letters), enriches each order
+through a simulated async service with latency and transient failures (concurrency 16, retry with exponential
+backoff), batches the results and prints a summary with the per-stage counts. Issue 5 grows it into the full demo
+(SQLite, progress, the batch Pipeline compared).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
 from dataclasses import dataclass
-
-from typing_extensions import TypeIs
 
 import typedstream as ts
 
@@ -46,41 +44,55 @@ def generate_lines(n: int, seed: int = 7) -> list[str]:
     return lines
 
 
-def parse(line: str) -> Order | None:
-    parts = line.split(",")
-    if len(parts) != 3:
-        return None
-    return Order(int(parts[0]), parts[1], int(parts[2]))
+def parse(line: str) -> Order:
+    """Raises ValueError on a malformed line; the stage skips it and sends it to the dead letters."""
+    id_, customer, cents = line.split(",")
+    return Order(int(id_), customer, int(cents))
 
 
-def is_order(o: Order | None) -> TypeIs[Order]:
-    return o is not None
+class FxService:
+    """A stand-in for a remote FX service: 1-3 ms of latency per call, and a seeded 10% of calls fail with a
+    transient ConnectionError."""
 
+    def __init__(self, seed: int = 11) -> None:
+        self.rng = random.Random(seed)
+        self.calls = 0
 
-async def price(order: Order) -> PricedOrder:
-    """A stand-in for a remote FX service: 1-3 ms of latency per call."""
-    await asyncio.sleep(0.001 + (order.id % 3) / 1000)
-    return PricedOrder(order, fx_rate=0.92)
+    async def price(self, order: Order) -> PricedOrder:
+        self.calls += 1
+        await asyncio.sleep(0.001 + (order.id % 3) / 1000)
+        if self.rng.random() < 0.10:
+            raise ConnectionError(f"fx service unavailable for order {order.id}")
+        return PricedOrder(order, fx_rate=0.92)
 
 
 async def main() -> None:
     lines = generate_lines(5_000)
+    fx = FxService()
+    dead: list[ts.DeadLetter[str]] = []
+    totals = {"orders": 0, "eur": 0.0}
+
+    def add_up(batch: list[PricedOrder]) -> None:
+        totals["orders"] += len(batch)
+        totals["eur"] += sum(p.amount_eur for p in batch)
+
+    retry = ts.Retry(5, ts.Backoff.exponential(initial=0.002, factor=2, max=0.05, jitter=0.5), retry_on=(ConnectionError,))
     pipeline = (
         ts.source(lines)
-        | ts.map(parse)
-        | ts.filter(is_order)  # a TypeIs predicate narrows Order | None to Order
-        | ts.map(price, concurrency=16)
+        | ts.map(parse, on_error="skip", dead_letter=ts.for_each(dead.append))  # malformed -> dead letters
+        | ts.map(fx.price, concurrency=16, retry=retry, name="price")  # transient failures are retried
         | ts.batch(500)
+        | ts.tap(add_up)
     )
-    started = time.perf_counter()
-    total_eur = 0.0
-    orders = 0
-    async for chunk in pipeline:
-        orders += len(chunk)
-        total_eur += sum(p.amount_eur for p in chunk)
-    elapsed = time.perf_counter() - started
-    print(f"read {len(lines)} lines, priced {orders} orders ({len(lines) - orders} malformed dropped)")
-    print(f"total {total_eur:,.2f} EUR in {elapsed:.2f} s ({orders / elapsed:,.0f} orders/s)")
+    report = await pipeline.run()
+    print(f"read {len(lines)} lines, priced {totals['orders']} orders, {len(dead)} malformed lines dead-lettered")
+    if dead:
+        first = dead[0]
+        print(f"  e.g. {first.element!r} in stage {first.stage!r}: {type(first.exception).__name__}: {first.exception}")
+    print(f"total {totals['eur']:,.2f} EUR in {report.wall_time:.2f} s ({totals['orders'] / report.wall_time:,.0f} orders/s)")
+    print(f"{'stage':<8} {'in':>6} {'out':>6} {'filtered':>8} {'skipped':>7} {'retried':>7}")
+    for s in report.stages:
+        print(f"{s.name:<8} {s.items_in:>6} {s.items_out:>6} {s.filtered:>8} {s.skipped:>7} {s.retried:>7}")
 
 
 if __name__ == "__main__":
