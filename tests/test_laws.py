@@ -201,6 +201,30 @@ async def test_every_consumer_sees_the_model(case: Case, how: str) -> None:
         built.check_taps(complete=True)
 
 
+@FEW
+@given(cases())
+async def test_every_element_in_is_accounted_for_by_each_stage(case: Case) -> None:
+    """No silent loss: in every stage that is not reshaping, in = out + filtered + skipped + failed; stages
+    pass their output to the next; the run's count is the last stage's output."""
+    xs, spec, chain = case
+    with example_scope():
+        built = chain.build()
+        report = await built.apply(spec.make()).run()
+        assert report.items == len(built.expected(xs))
+        limited = any(s.limits for s in chain.specs)
+        if not limited:
+            assert report.items_in == len(xs)
+        for s in report.stages:
+            assert min(s.items_in, s.items_out, s.skipped, s.failed, s.retried, s.filtered) >= 0, s
+            if s.kind != "source" and s.kind not in ts.StageMetrics.RESHAPING:
+                assert s.items_in == s.items_out + s.filtered + s.skipped + s.failed, s
+        if not limited:  # a completed run: every stage received exactly what the one before it passed on
+            outs = [s.items_out for s in report.stages]
+            ins = [s.items_in for s in report.stages[1:]]
+            assert ins == outs[:-1], report.stages
+        assert report.stages[-1].items_out == report.items or not report.stages[1:]
+
+
 def snoc(acc: tuple[int, ...], x: int) -> tuple[int, ...]:
     return (*acc, x)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = ["RunReport", "StageMetrics"]
 
@@ -21,6 +22,9 @@ class StageMetrics:
     that were in flight between stages when a run ended early appear in one stage's ``items_out`` and in no
     later stage's ``items_in``.
     """
+
+    RESHAPING: ClassVar[frozenset[str]] = RESHAPING
+    """Kinds of stage whose output count is not bounded by their input count."""
 
     name: str
     kind: str

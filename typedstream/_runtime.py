@@ -798,6 +798,8 @@ async def open_flat_map(upstream: Chunks, run: Run, st: Stage) -> Chunks:
                 if called:  # a failure inside the inner iterable (f's own is counted and noted already)
                     st.failed += 1
                     annotate(e, name, x)
+                else:
+                    st.items_in += 1
                 if out:
                     pending, out = out, []
                     yield pending
