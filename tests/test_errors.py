@@ -65,14 +65,16 @@ async def test_try_map_failure_names_its_stage_and_element() -> None:
     assert any("stage 'parse'" in n and "'x'" in n for n in r.failure().__notes__)
 
 
-async def test_try_map_does_not_catch_other_exceptions() -> None:
-    def f(x: int) -> int:
-        if x == 2:
-            raise KeyError(x)
-        if x == 1:
-            raise ValueError(x)
-        return x
+def f(x: int) -> int:
+    """Raises ValueError on 1 and KeyError on 2."""
+    if x == 2:
+        raise KeyError(x)
+    if x == 1:
+        raise ValueError(x)
+    return x
 
+
+async def test_try_map_does_not_catch_other_exceptions() -> None:
     src = ts.source(range(4)).try_map(f, catch=ValueError)
     with pytest.raises(KeyError) as info:
         await src.collect()
@@ -81,13 +83,6 @@ async def test_try_map_does_not_catch_other_exceptions() -> None:
 
 async def test_try_map_with_skip_drops_uncaught_exceptions_into_the_dead_letters() -> None:
     dead: list[ts.DeadLetter[int]] = []
-
-    def f(x: int) -> int:
-        if x == 2:
-            raise KeyError(x)
-        if x == 1:
-            raise ValueError(x)
-        return x
 
     got = await ts.source(range(4)).try_map(f, catch=ValueError, on_error="skip", dead_letter=ts.for_each(dead.append)).collect()
     assert [r.unwrap() if isinstance(r, Success) else "failure" for r in got] == [0, "failure", 3]

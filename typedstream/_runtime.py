@@ -184,10 +184,7 @@ class Stage:
                 await retry.sleep(retry.backoff.delay(attempts, self._rng))
                 attempts += 1
                 try:
-                    r = fn(x)
-                    if _isawaitable(r):
-                        r = await r
-                    return r
+                    return await _call(fn, x)
                 except Exception as e:
                     if e.__context__ is None and e is not exc:
                         e.__context__ = exc  # the earlier attempts stay visible in the traceback
@@ -588,14 +585,19 @@ async def fused(upstream: Chunks, stages: list[Stage]) -> Chunks:
 # ------------------------------------------------------------------------------------------ element executor
 
 
+async def _call(fn: Callable[[Any], Any], x: Any) -> Any:
+    """``fn(x)``, awaited if it returns an awaitable (a plain callable may return one)."""
+    r = fn(x)
+    if _isawaitable(r):
+        r = await r
+    return r
+
+
 async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
     """One call of a stage's function: the value, or ``SKIPPED``/``Caught`` from a guarded stage; a failure is
     raised (the original exception, noted with the stage and element) and counted."""
     try:
-        r = fn(x)
-        if _isawaitable(r):
-            r = await r
-        return r
+        return await _call(fn, x)
     except Exception as e:
         if st.guard is not None:
             try:
