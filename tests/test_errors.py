@@ -661,3 +661,47 @@ async def test_fault_injection_every_element_is_accounted_for_exactly_once(mode:
     assert stage.retried == sum(calls[x] - 1 for x in range(n) if x not in permanent) == len(clock.delays)
     assert all(c <= attempts for c in calls.values())
     assert 0.15 * n < stage.retried < 0.35 * n  # about 20% of calls failed transiently
+
+
+async def test_cancelling_a_run_stops_a_blocked_dead_letter_sink_too() -> None:
+    """The leak check (conftest) fails this test if the sink's task outlives the cancelled run."""
+    sink_blocked = asyncio.Event()
+
+    async def stuck(letter: ts.DeadLetter[int]) -> None:
+        sink_blocked.set()
+        await asyncio.sleep(10)
+
+    async def f(x: int) -> int:
+        await asyncio.sleep(0)
+        if x % 2:
+            raise Boom(x)
+        return x
+
+    task = asyncio.create_task(
+        ts.source(range(1000)).map(f, on_error="skip", dead_letter=ts.for_each(stuck)).collect()
+    )
+    await sink_blocked.wait()
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_take_after_a_guarded_pool_closes_retrying_workers() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(10)  # a retry that would take long
+
+    async def f(x: int) -> int:
+        await asyncio.sleep(0)
+        if x == 0:
+            raise ConnectionError(x)
+        return x
+
+    got = await ts.source(range(100)).map(
+        f, concurrency=4, ordered=False, retry=ts.Retry(3, ts.Backoff.constant(10), sleep=sleep)
+    ).take(5).collect()
+    assert len(got) == 5 and 0 not in got
+    assert waits == [10.0]

@@ -26,7 +26,7 @@ async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], run:
         result = await body(compile_source(src, run))
     except BaseException as e:
         try:
-            await run.aclose()
+            await run.aclose(cancelled=isinstance(e, asyncio.CancelledError))
         except asyncio.CancelledError:
             raise  # cancellation while cleaning up is never turned into the run's error
         except BaseException as close_error:  # the run's own error wins; the other is kept as a note
@@ -39,12 +39,16 @@ async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], run:
 
 async def iterate(src: Source[T]) -> AsyncGenerator[T]:
     run = Run()
+    cancelled = False
     try:
         async for chunk in compile_source(src, run):
             for x in chunk:
                 yield x
+    except asyncio.CancelledError:
+        cancelled = True
+        raise
     finally:
-        await run.aclose()
+        await run.aclose(cancelled=cancelled)
 
 
 async def drive(src: Source[T], sink: Sink[T, R]) -> R:

@@ -119,8 +119,9 @@ class Run:
         self.stages.append(st)
         return st
 
-    async def aclose(self) -> None:
-        """Close everything downstream first, then let the dead-letter sinks finish. A second call is a no-op."""
+    async def aclose(self, cancelled: bool = False) -> None:
+        """Close everything downstream first, then let the dead-letter sinks finish (or, when the run was
+        cancelled, cancel them: a cancelled run must not wait on a sink). A second call is a no-op."""
         if self._closed:
             return
         self._closed = True
@@ -133,7 +134,7 @@ class Run:
                 first = first or e
         for letters in self.letters:
             try:
-                await letters.finish()
+                await (letters.abandon() if cancelled else letters.finish())
             except BaseException as e:
                 first = first or e
         if first is not None:
@@ -257,6 +258,9 @@ class _DeadLetters:
         if self.task.done() and not self.task.cancelled() and self.task.exception() is not None:
             raise error from self.task.exception()
         raise error
+
+    async def abandon(self) -> None:
+        await cancel_and_wait([self.task])
 
     async def finish(self) -> None:
         """Let the sink take every letter, then wait for it to end; its failure is the run's failure."""
