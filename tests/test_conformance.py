@@ -728,7 +728,7 @@ async def test_rule10_a_closed_iterator_stays_exhausted(stage: str) -> None:
 async def test_rule10_run_aclose_twice_is_a_no_op() -> None:
     events: list[str] = []
     run = Run()
-    chunks = compile_source(ts.source(acounting([], events=events)).map(lambda x: x).buffer(2), run)
+    chunks = compile_source(ts.source(acounting([], events=events)).map(lambda x: x).buffer(2), run, run.output)
     assert await anext(chunks) == [0]
     await run.aclose()
     assert events == ["source"]

@@ -20,8 +20,6 @@ from returns.primitives.exceptions import UnwrapFailedError
 from returns.result import Failure, Result, Success
 
 import typedstream as ts
-from typedstream._run import _scoped, metrics  # pyright: ignore[reportPrivateUsage]
-from typedstream._runtime import Run
 
 PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -519,10 +517,12 @@ async def test_accounting_on_a_failed_run_counts_the_failing_element(concurrency
         return x
 
     src = ts.source(range(100)).map(f, name="f", concurrency=concurrency).tap(out.append, name="record")
-    run = Run()
+    reports: list[ts.RunReport] = []
     with pytest.raises(Boom):
-        await _scoped(src, ts.count().consume, run)
-    stages = {s.name: metrics(s) for s in run.stages}
+        await src.into(ts.count(), on_report=reports.append)
+    [report] = reports
+    assert report.outcome == "failed" and report.error is not None and report.error.startswith("Boom")
+    stages = {s.name: s for s in report.stages}
     assert stages["f"].failed == 1
     assert stages["f"].items_in == stages["f"].items_out + stages["f"].failed
     assert stages["record"].items_in == stages["record"].items_out == len(out)

@@ -37,7 +37,13 @@ from ._ops import successes as successes
 from ._ops import try_map as try_map
 from ._ops import unwrap as unwrap
 from ._errors import DeadLetter as DeadLetter
+from ._report import Latency as Latency
+from ._report import Outcome as Outcome
+from ._report import RunOptions as RunOptions
 from ._report import RunReport as RunReport
+from ._report import RunReportDict as RunReportDict
+from ._report import StageMetricsDict as StageMetricsDict
+from ._report import LatencyDict as LatencyDict
 from ._report import StageMetrics as StageMetrics
 from ._retry import Backoff as Backoff
 from ._retry import Retry as Retry
@@ -73,7 +79,13 @@ __all__ = [
     "EmptyStreamError",
     "FlattenStage",
     "Retry",
+    "Latency",
+    "Outcome",
+    "RunOptions",
     "RunReport",
+    "RunReportDict",
+    "StageMetricsDict",
+    "LatencyDict",
     "StageMetrics",
     "SameStage",
     "Sink",
@@ -107,6 +119,6 @@ __all__ = [
 ]
 
 # Public names show their public path in reprs and tracebacks.
-for _name in ("Backoff", "Retry", "BindStage", "DeadLetter", "ErrorsStage", "MapOkStage", "RecoverStage", "ValuesStage", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "RunReport", "StageMetrics", "SameStage", "Sink", "Source", "Stream"):
+for _name in ("Backoff", "Retry", "BindStage", "DeadLetter", "ErrorsStage", "MapOkStage", "RecoverStage", "ValuesStage", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "Latency", "RunOptions", "RunReport", "StageMetrics", "SameStage", "Sink", "Source", "Stream"):
     globals()[_name].__module__ = __name__
 del _name

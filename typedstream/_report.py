@@ -1,15 +1,76 @@
-"""The record a run leaves behind."""
+"""The record a run leaves behind: per-stage metrics, the accounting totals and the outcome."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, Literal, TypedDict
 
-__all__ = ["RunReport", "StageMetrics"]
+__all__ = ["Latency", "LatencyDict", "Outcome", "RunOptions", "RunReport", "RunReportDict", "StageMetrics", "StageMetricsDict"]
 
 # Stages that pass on at most one element per element in: for them every element in is accounted for as
 # passed on, filtered (a predicate, a limit or a duplicate), skipped or failed.
 RESHAPING = frozenset({"source", "flat_map", "flatten", "batch", "batch_within", "merge", "concat", "zip"})
+
+Outcome = Literal["running", "completed", "failed", "cancelled"]
+
+
+class LatencyDict(TypedDict):
+    count: int
+    mean: float
+    p50: float
+    p95: float
+    max: float
+
+
+class StageMetricsDict(TypedDict):
+    """``StageMetrics.to_dict()``."""
+
+    name: str
+    kind: str
+    concurrency: int
+    items_in: int
+    items_out: int
+    filtered: int
+    skipped: int
+    failed: int
+    retried: int
+    busy: float
+    wait_upstream: float
+    wait_downstream: float
+    latency: LatencyDict | None
+
+
+class RunReportDict(TypedDict):
+    """``RunReport.to_dict()``: JSON-ready."""
+
+    outcome: Outcome
+    error: str | None
+    started_at: float
+    wall_time: float
+    items: int
+    throughput: float
+    items_in: int
+    filtered: int
+    skipped: int
+    failed: int
+    retried: int
+    stages: list[StageMetricsDict]
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Per-call times of a stage that calls its function per element (async, concurrent, flat_map).
+
+    Percentiles come from log-spaced buckets: within 3.1 % of the exact value, never above ``max``.
+    """
+
+    count: int
+    mean: float
+    p50: float
+    p95: float
+    max: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +82,15 @@ class StageMetrics:
     ``items_in == items_out + filtered + skipped + failed``, also when the run fails or stops early. Elements
     that were in flight between stages when a run ended early appear in one stage's ``items_out`` and in no
     later stage's ``items_in``.
+
+    Times are in seconds. Fused synchronous stages are timed per chunk and share their segment's waits.
     """
 
     RESHAPING: ClassVar[frozenset[str]] = RESHAPING
     """Kinds of stage whose output count is not bounded by their input count."""
 
     name: str
+    """Unique within the run: the function's name or ``name=``, then ``#2``, ``#3`` for repeats."""
     kind: str
     items_in: int
     """Elements the stage finished with (a source has none: it only produces)."""
@@ -38,6 +102,15 @@ class StageMetrics:
     """Elements whose failure ended the run (normally 0 or 1; concurrent calls may fail together)."""
     retried: int
     """Extra calls made by ``retry=`` (attempts beyond the first, over all elements)."""
+    busy: float = 0.0
+    """Time inside user code, summed over concurrent calls (a source: time producing its elements)."""
+    wait_upstream: float = 0.0
+    """Time waiting for input from the stage before."""
+    wait_downstream: float = 0.0
+    """Time an output chunk waited for the stage after to ask for more (backpressure)."""
+    latency: Latency | None = None
+    """Per-element call times; None for stages that do not call per element."""
+    concurrency: int = 1
 
     @property
     def filtered(self) -> int:
@@ -46,17 +119,44 @@ class StageMetrics:
             return 0
         return self.items_in - self.items_out - self.skipped - self.failed
 
+    def to_dict(self) -> StageMetricsDict:
+        """JSON-ready: every field, plus ``filtered``."""
+        latency = self.latency
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "concurrency": self.concurrency,
+            "items_in": self.items_in,
+            "items_out": self.items_out,
+            "filtered": self.filtered,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "retried": self.retried,
+            "busy": self.busy,
+            "wait_upstream": self.wait_upstream,
+            "wait_downstream": self.wait_downstream,
+            "latency": None
+            if latency is None
+            else {"count": latency.count, "mean": latency.mean, "p50": latency.p50, "p95": latency.p95, "max": latency.max},
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
-    """What ``await src.run()`` returns."""
+    """What a run did: ``await src.run()`` returns it; every way of running passes it to ``on_report=``."""
 
     items: int
-    """Elements that reached the end of the pipeline."""
+    """Elements delivered at the end of the pipeline."""
     wall_time: float
-    """Seconds from the first pull to the moment every task and generator was closed."""
+    """Seconds from the start of the run to the moment every task and generator was closed."""
     stages: tuple[StageMetrics, ...] = ()
     """Per stage, in pipeline order (the sources of ``merge``/``concat``/``zip`` follow their stage)."""
+    outcome: Outcome = "completed"
+    """``running`` in a progress snapshot; at the end ``completed``, ``failed`` or ``cancelled``."""
+    error: str | None = None
+    """The failure that ended a failed run, as ``Type: message``."""
+    started_at: float = 0.0
+    """When the run started, in seconds since the epoch."""
 
     @property
     def throughput(self) -> float:
@@ -85,8 +185,92 @@ class RunReport:
         return sum(s.retried for s in self.stages)
 
     def stage(self, name: str) -> StageMetrics:
-        """The metrics of the first stage called ``name``."""
+        """The metrics of the stage called ``name``."""
         for s in self.stages:
             if s.name == name:
                 return s
         raise KeyError(f"no stage named {name!r} in this run (stages: {', '.join(s.name for s in self.stages)})")
+
+    def to_dict(self) -> RunReportDict:
+        """JSON-ready (``json.dumps(report.to_dict())``): the run, its totals and every stage."""
+        return {
+            "outcome": self.outcome,
+            "error": self.error,
+            "started_at": self.started_at,
+            "wall_time": self.wall_time,
+            "items": self.items,
+            "throughput": self.throughput,
+            "items_in": self.items_in,
+            "filtered": self.filtered,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "retried": self.retried,
+            "stages": [s.to_dict() for s in self.stages],
+        }
+
+    def table(self, *, plain: bool = False) -> str:
+        """The stages as a readable table: drawn with ``rich`` when it is installed (``typedstream[progress]``)
+        unless ``plain``, else plain text."""
+        title = (
+            f"{self.outcome}: {self.items:,} items in {self.wall_time:.3f} s ({self.throughput:,.0f}/s)"
+            + (f" - {self.error}" if self.error else "")
+        )
+        rows = [_row(s) for s in self.stages]
+        if not plain:
+            try:
+                return _rich_table(title, rows)
+            except ImportError:
+                pass
+        return _plain_table(title, rows)
+
+
+HEADERS = ("stage", "kind", "in", "out", "filtered", "skipped", "failed", "retried", "busy s", "wait up s",
+           "wait down s", "p50 ms", "p95 ms", "max ms")  # fmt: skip
+# wait up: for input from the stage before; wait down: for the stage after to take the output
+NUMERIC_FROM = 2
+
+
+def _row(s: StageMetrics) -> tuple[str, ...]:
+    lat = s.latency
+    kind = s.kind if s.concurrency == 1 else f"{s.kind} x{s.concurrency}"
+    ms = ("-", "-", "-") if lat is None else tuple(f"{v * 1000:.1f}" for v in (lat.p50, lat.p95, lat.max))
+    counts = (s.items_in, s.items_out, s.filtered, s.skipped, s.failed, s.retried)
+    times = (s.busy, s.wait_upstream, s.wait_downstream)
+    return (s.name, kind, *(f"{n:,}" for n in counts), *(f"{t:.3f}" for t in times), *ms)
+
+
+def _plain_table(title: str, rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i >= NUMERIC_FROM else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([title, line(HEADERS), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def _rich_table(title: str, rows: list[tuple[str, ...]]) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for i, h in enumerate(HEADERS):
+        table.add_column(h, justify="right" if i >= NUMERIC_FROM else "left", no_wrap=True)
+    for r in rows:
+        table.add_row(*r)
+    out = io.StringIO()
+    Console(file=out, width=1000, force_terminal=False, color_system=None).print(table)  # never wrap or cut
+    return "\n".join(line.rstrip() for line in out.getvalue().rstrip("\n").splitlines())
+
+
+class RunOptions(TypedDict, total=False):
+    """What every way of running a Source (``collect``, ``into``, ``run``, ``stream``) accepts."""
+
+    on_report: Callable[[RunReport], object]
+    """Called once with the final report when the run ends: completed, failed or cancelled."""
+    on_progress: Callable[[RunReport], object]
+    """Called every ``interval`` seconds while running with a snapshot (``outcome == "running"``)."""
+    interval: float
+    """Seconds between progress snapshots (default 1.0; 0.1 for ``progress=True``)."""
+    progress: bool
+    """Show live per-stage counts and throughput on stderr (needs ``typedstream[progress]``, i.e. rich)."""

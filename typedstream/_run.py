@@ -1,61 +1,35 @@
-"""Driving a Source: element iteration, sinks and drains, each inside one Run scope."""
+"""Driving a Source: element iteration, sinks and drains, each inside one Run scope that ends in one report."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from typing_extensions import Unpack
+
+from ._metrics import now
 from ._op import Chunks
-from ._report import RunReport, StageMetrics
-from ._runtime import Run, Stage, compile_source
+from ._report import Latency, Outcome, RunOptions, RunReport, StageMetrics
+from ._runtime import Run, Stage, cancel_and_wait, compile_source
 from ._sink import Sink
 from ._sinks import count
 from ._source import Source
 
-__all__ = ["drain", "drive", "iterate"]
+__all__ = ["REPORT_HOOKS", "RunOptions", "drain", "drive", "iterate"]
 
 R = TypeVar("R")
 T = TypeVar("T")
 
 
-async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], run: Run | None = None) -> R:
-    run = run or Run()
-    try:
-        result = await body(compile_source(src, run))
-    except BaseException as e:
-        try:
-            await run.aclose(cancelled=isinstance(e, asyncio.CancelledError))
-        except asyncio.CancelledError:
-            raise  # cancellation while cleaning up is never turned into the run's error
-        except BaseException as close_error:  # the run's own error wins; the other is kept as a note
-            if close_error is not e:
-                e.add_note(f"typedstream: closing the run also failed: {close_error!r}")
-        raise
-    await run.aclose()
-    return result
-
-
-async def iterate(src: Source[T]) -> AsyncGenerator[T]:
-    run = Run()
-    cancelled = False
-    try:
-        async for chunk in compile_source(src, run):
-            for x in chunk:
-                yield x
-    except asyncio.CancelledError:
-        cancelled = True
-        raise
-    finally:
-        await run.aclose(cancelled=cancelled)
-
-
-async def drive(src: Source[T], sink: Sink[T, R]) -> R:
-    return await _scoped(src, sink.consume)
+REPORT_HOOKS: list[Callable[[RunReport], object]] = []
+"""Called with the final report of every run, after ``on_report`` (the OpenTelemetry export registers here)."""
 
 
 def metrics(st: Stage) -> StageMetrics:
+    lat = st.latency
     return StageMetrics(
         name=st.name,
         kind=st.op.kind,
@@ -64,13 +38,159 @@ def metrics(st: Stage) -> StageMetrics:
         skipped=st.skipped,
         failed=st.failed,
         retried=st.retried,
+        busy=st.waits.serving if st.op.kind == "source" else st.busy,
+        wait_upstream=st.waits.upstream,
+        wait_downstream=st.waits.downstream,
+        latency=Latency(lat.count, lat.total / lat.count, lat.percentile(0.5), lat.percentile(0.95), lat.max)
+        if lat.count
+        else None,
+        concurrency=st.op.concurrency,
     )
 
 
-async def drain(src: Source[Any]) -> RunReport:
-    started = time.perf_counter()
-    run = Run()
-    items = await _scoped(src, count().consume, run)
-    return RunReport(
-        items=items, wall_time=time.perf_counter() - started, stages=tuple(metrics(st) for st in run.stages)
-    )
+class _Scope:
+    """One run's bookkeeping around the engine: the clock, the progress watcher, the final report."""
+
+    def __init__(self, options: RunOptions) -> None:
+        _check(options)
+        self.run = Run()
+        self.options = options
+        self.started_at = time.time()
+        self.started = now()
+        self.watch_error: Exception | None = None
+        self.owner: asyncio.Task[Any] | None = None
+        self.display: Any = None
+        self.watcher: asyncio.Task[None] | None = None
+        callbacks: list[Callable[[RunReport], object]] = []
+        if (on_progress := options.get("on_progress")) is not None:
+            callbacks.append(on_progress)
+        if options.get("progress"):
+            from ._progress import ProgressDisplay
+
+            self.display = ProgressDisplay()
+            callbacks.append(self.display.update)
+        if callbacks:
+            interval = options.get("interval", 0.1 if self.display is not None else 1.0)
+            self.watcher = asyncio.create_task(self._watch(callbacks, interval), name="typedstream:progress")
+
+    def snapshot(self, outcome: Outcome, error: BaseException | None = None) -> RunReport:
+        return RunReport(
+            items=self.run.output.received,
+            wall_time=now() - self.started,
+            stages=tuple(metrics(st) for st in self.run.stages),
+            outcome=outcome,
+            error=None if error is None else f"{type(error).__name__}: {error}",
+            started_at=self.started_at,
+        )
+
+    async def _watch(self, callbacks: list[Callable[[RunReport], object]], interval: float) -> None:
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                report = self.snapshot("running")
+                for callback in callbacks:
+                    callback(report)
+        except Exception as e:  # a failing progress callback fails the run (nothing is dropped silently)
+            e.add_note("typedstream: raised by the run's progress callback")
+            self.watch_error = e
+            if self.owner is not None:
+                self.owner.cancel()
+
+    def interrupted(self) -> Exception | None:
+        """The progress callback's failure, if that is what cancelled the owner (its cancel is taken back)."""
+        if self.watch_error is not None and self.owner is not None and self.owner.uncancel() == 0:
+            return self.watch_error
+        return None
+
+    async def end(self, error: BaseException | None) -> RunReport:
+        """Stop the watcher, close the run, build the report and hand it out. Returns the report; raises what the
+        run must raise (``error`` itself, with later failures as notes)."""
+        if self.watcher is not None:
+            await cancel_and_wait([self.watcher])
+        cancelled = isinstance(error, asyncio.CancelledError)
+        try:
+            await self.run.aclose(cancelled=cancelled)
+        except asyncio.CancelledError:
+            raise  # cancellation while cleaning up is never turned into the run's error
+        except BaseException as close_error:  # the run's own error wins; the other is kept as a note
+            if error is None:
+                error = close_error
+            elif close_error is not error:
+                error.add_note(f"typedstream: closing the run also failed: {close_error!r}")
+        outcome: Outcome = "completed" if error is None else "cancelled" if cancelled else "failed"
+        report = self.snapshot(outcome, None if cancelled else error)
+        if self.display is not None:
+            self.display.close(report)
+        hooks = [self.options.get("on_report"), *REPORT_HOOKS]
+        for hook in hooks:
+            if hook is None:
+                continue
+            try:
+                hook(report)
+            except Exception as hook_error:
+                hook_error.add_note("typedstream: raised by a run's report callback")
+                if error is None:
+                    error = hook_error
+                else:
+                    error.add_note(f"typedstream: a report callback also failed: {hook_error!r}")
+        if error is not None:
+            raise error
+        return report
+
+
+def _check(options: RunOptions) -> None:
+    for key in ("on_report", "on_progress"):
+        f = options.get(key)
+        if f is not None and not callable(f):
+            raise TypeError(f"run option {key}= must be a callable taking a RunReport, got {f!r}")
+    interval = cast(object, options.get("interval"))
+    if interval is not None and (
+        isinstance(interval, bool)
+        or not isinstance(interval, (int, float))
+        or not math.isfinite(interval)
+        or interval <= 0
+    ):
+        raise ValueError(f"run option interval= must be a positive number of seconds, got {interval!r}")
+    unknown = set(options) - set(RunOptions.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown run option(s): {', '.join(sorted(unknown))}")
+
+
+async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], options: RunOptions) -> tuple[R, RunReport]:
+    scope = _Scope(options)
+    scope.owner = asyncio.current_task()
+    try:
+        result = await body(compile_source(src, scope.run, scope.run.output))
+    except asyncio.CancelledError as e:
+        await scope.end(scope.interrupted() or e)
+        raise  # pragma: no cover - end() raised
+    except BaseException as e:
+        await scope.end(e)
+        raise  # pragma: no cover - end() raised
+    return result, await scope.end(None)
+
+
+async def iterate(src: Source[T], options: RunOptions | None = None) -> AsyncGenerator[T]:
+    scope = _Scope(options or {})
+    error: BaseException | None = None
+    try:
+        async for chunk in compile_source(src, scope.run, scope.run.output):
+            for x in chunk:
+                yield x
+            if scope.watch_error is not None:
+                raise scope.watch_error
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        if isinstance(error, GeneratorExit):
+            error = None  # the consumer stopped early: the run completed as far as it was asked
+        await scope.end(error)
+
+
+async def drive(src: Source[T], sink: Sink[T, R], **options: Unpack[RunOptions]) -> R:
+    return (await _scoped(src, sink.consume, options))[0]
+
+
+async def drain(src: Source[Any], **options: Unpack[RunOptions]) -> RunReport:
+    return (await _scoped(src, count().consume, options))[1]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import DeadLetter
 from ._kernels import Caught, Kernel
+from ._metrics import Histogram, Inlet, Waits, now
 from ._op import Chunks, Guard, Op, Origin
 
 if TYPE_CHECKING:
@@ -100,12 +101,14 @@ async def aclose_iterator(it: object) -> None:
 class Run:
     """The scope of one run: everything opened in it is closed once, in reverse order of opening."""
 
-    __slots__ = ("_closers", "_closed", "stages", "letters")
+    __slots__ = ("_closers", "_closed", "_names", "stages", "letters", "output")
 
     def __init__(self) -> None:
         self._closers: list[Callable[[], Awaitable[object]]] = []
         self._closed = False
+        self._names: set[str] = set()
         self.stages: list[Stage] = []  # in pipeline order: the run's per-stage accounting
+        self.output = Waits()  # the consumer's side of the last boundary: what the run delivered
         self.letters: list[_DeadLetters] = []  # dead-letter sinks started in this run
 
     def own(self, gen: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -115,7 +118,13 @@ class Run:
         return gen
 
     def stage(self, op: Op) -> Stage:
-        st = Stage(op, self)
+        """A new stage of this run, named uniquely: a repeated name gets ``#2``, ``#3``, ..."""
+        name, n = op.name, 1
+        while name in self._names:
+            n += 1
+            name = f"{op.name}#{n}"
+        self._names.add(name)
+        st = Stage(op, self, name)
         self.stages.append(st)
         return st
 
@@ -152,12 +161,18 @@ class Stage:
     ``items_in == items_out + filtered + skipped + failed`` whatever ended the run.
     """
 
-    __slots__ = ("op", "name", "run", "guard", "items_in", "items_out", "skipped", "failed", "retried", "_rng", "_letters")
+    __slots__ = (
+        "op", "name", "run", "guard", "items_in", "items_out", "skipped", "failed", "retried", "busy", "waits",
+        "latency", "_rng", "_letters",
+    )  # fmt: skip
 
-    def __init__(self, op: Op, run: Run) -> None:
+    def __init__(self, op: Op, run: Run, name: str) -> None:
         self.op = op
-        self.name = op.name
+        self.name = name
         self.run = run
+        self.busy = 0.0  # seconds inside user code (summed over concurrent calls)
+        self.waits = Waits()  # shared by the stages of a fused segment
+        self.latency = Histogram()  # per call, for stages that call per element
         self.guard: Guard | None = op.guard
         self.items_in = 0
         self.items_out = 0
@@ -282,30 +297,43 @@ class _DeadLetters:
 # --------------------------------------------------------------------------------------------------- compile
 
 
-def compile_source(src: Source[Any], run: Run) -> Chunks:
-    """Build (without starting) the chunk generator chain of ``src``. Runs no user code."""
+def compile_source(src: Source[Any], run: Run, consumer: Waits) -> Chunks:
+    """Build (without starting) the chunk generator chain of ``src``, pulled by ``consumer``. Runs no user code.
+
+    Every boundary is an ``Inlet``, which times the waits on both of its sides.
+    """
     origin = run.stage(Op(name="source", kind="source"))
     chunks = run.own(open_origin(src._origin, origin))  # pyright: ignore[reportPrivateUsage]
+    producer = origin.waits
     segment: list[Stage] = []
     boundaries = 0
+
+    def fuse() -> None:
+        nonlocal chunks, producer, segment
+        waits = Waits()
+        for st in segment:
+            st.waits = waits
+        chunks = run.own(fused(Inlet(chunks, producer, waits), segment))
+        producer, segment = waits, []
+
     for op in src._ops:  # pyright: ignore[reportPrivateUsage]
         st = run.stage(op)
         if op.fusable:
             segment.append(st)
             continue
         if segment:
-            chunks = run.own(fused(chunks, segment))
-            segment = []
-        if op.open is not None:
-            chunks = run.own(op.open(chunks, run, st))
-        else:
-            chunks = run.own(element_stage(chunks, st))
+            fuse()
+        inlet = Inlet(chunks, producer, st.waits)
+        chunks = run.own(op.open(inlet, run, st) if op.open is not None else element_stage(inlet, st))
+        producer = st.waits
         boundaries += 1
-        if boundaries % RELAY_EVERY == 0:
-            chunks = run.own(relay(chunks, limit=None))
+        if boundaries % RELAY_EVERY == 0:  # not a stage: waits on its far side are not counted
+            relayed = Waits()
+            chunks = run.own(relay(Inlet(chunks, producer, relayed), limit=None))
+            producer = relayed
     if segment:
-        chunks = run.own(fused(chunks, segment))
-    return chunks
+        fuse()
+    return Inlet(chunks, producer, consumer)
 
 
 async def open_origin(origin: Origin, st: Stage) -> Chunks:
@@ -523,6 +551,7 @@ async def _process(
     err: BaseException | None = None
     failed_at = -1
     done_at = -1
+    started = now()
     for idx in range(start, len(kernels)):
         if not chunk:
             break
@@ -546,6 +575,9 @@ async def _process(
             st.items_in += n_in
             chunk = kern.post(inputs, results)
         st.items_out += len(chunk)
+        finished = now()
+        st.busy += finished - started
+        started = finished
         if kern.done:
             done_at = idx
     if err is not None:
@@ -599,7 +631,9 @@ async def _call(fn: Callable[[Any], Any], x: Any) -> Any:
 
 async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
     """One call of a stage's function: the value, or ``SKIPPED``/``Caught`` from a guarded stage; a failure is
-    raised (the original exception, noted with the stage and element) and counted."""
+    raised (the original exception, noted with the stage and element) and counted. Its time, retries
+    included, is the element's latency."""
+    started = now()
     try:
         return await _call(fn, x)
     except Exception as e:
@@ -612,6 +646,10 @@ async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
         st.failed += 1
         annotate(e, st.name, x)  # the original exception goes on; the note says where
         raise
+    finally:
+        took = now() - started
+        st.busy += took
+        st.latency.add(took)
 
 
 def element_stage(upstream: Chunks, st: Stage) -> Chunks:
@@ -1000,8 +1038,8 @@ async def open_throttle(upstream: Chunks, run: Run, st: Stage) -> Chunks:
 
 def _inputs(run: Run, upstream: Chunks, st: Stage) -> list[Chunks]:
     # Compiled (not started) when the stage is opened, so they are registered before the stage itself and
-    # closed after it: the stage stops its own tasks first.
-    return [upstream, *(compile_source(s, run) for s in st.op.sources)]
+    # closed after it: the stage stops its own tasks first. Waits on all inputs add up in the stage's.
+    return [upstream, *(compile_source(s, run, st.waits) for s in st.op.sources)]
 
 
 def open_concat(upstream: Chunks, run: Run, st: Stage) -> Chunks:

@@ -12,7 +12,7 @@ from typing_extensions import TypeIs, Unpack
 
 from . import _op
 from ._op import ElementOptions, Op, Origin
-from ._report import RunReport
+from ._report import RunOptions, RunReport
 from ._sink import Sink
 from ._stream import Stream
 
@@ -68,33 +68,33 @@ class Source(Generic[Out]):
         return iterate(self)
 
     @contextlib.asynccontextmanager
-    async def stream(self) -> AsyncGenerator[AsyncIterator[Out]]:
+    async def stream(self, **options: Unpack[RunOptions]) -> AsyncGenerator[AsyncIterator[Out]]:
         """``async with src.stream() as it:`` iterate with every task and generator closed on exit."""
         from ._run import iterate
 
-        it = iterate(self)
+        it = iterate(self, options)
         try:
             yield it
         finally:
             await it.aclose()
 
-    async def collect(self) -> list[Out]:
+    async def collect(self, **options: Unpack[RunOptions]) -> list[Out]:
         """Run to completion and return every element."""
         from ._sinks import to_list
 
-        return await self.into(to_list())
+        return await self.into(to_list(), **options)
 
-    async def into(self, sink: Sink[Out, R]) -> R:
+    async def into(self, sink: Sink[Out, R], **options: Unpack[RunOptions]) -> R:
         """Run into ``sink`` and return its result."""
         from ._run import drive
 
-        return await drive(self, sink)
+        return await drive(self, sink, **options)
 
-    async def run(self) -> RunReport:
+    async def run(self, **options: Unpack[RunOptions]) -> RunReport:
         """Run to completion, discarding the elements; return the run's report."""
         from ._run import drain
 
-        return await drain(self)
+        return await drain(self, **options)
 
     # -- element operators (one call of f per element, sync or async) --------------------------------------
 

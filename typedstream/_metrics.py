@@ -1,0 +1,108 @@
+"""What the engine records while a run is pulled: waits at stage boundaries and per-element latencies.
+
+Both are updated per chunk (a boundary) or per call (an element stage), never per element in a fused loop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+__all__ = ["Histogram", "Inlet", "Waits", "now"]
+
+now = time.perf_counter
+
+SUB_BUCKETS = 32  # per power of two: a bucket is at most 1/32 (3.1 %) wider than its lower edge
+
+
+class Waits:
+    """Time a stage (or a fused segment of stages, which share one) spent blocked at its boundaries."""
+
+    __slots__ = ("upstream", "downstream", "serving", "received")
+
+    def __init__(self) -> None:
+        self.upstream = 0.0  # waiting for the next chunk from upstream
+        self.downstream = 0.0  # holding a chunk it produced until downstream asked for the next one
+        self.serving = 0.0  # downstream waiting for this one: for a source, the time spent producing
+        self.received = 0  # elements that arrived through its inlet (the run's output, for the consumer's)
+
+
+class Inlet:
+    """The pull side of a boundary between two stages, an async iterator over the producer's chunks.
+
+    Timing each pull at the consumer gives both sides at once: the pull itself is the consumer's upstream wait,
+    and the time since the previous chunk arrived is the producer's downstream wait (its chunk was held).
+    """
+
+    __slots__ = ("_next", "_producer", "_consumer", "_since")
+
+    def __init__(self, chunks: AsyncIterator[list[Any]], producer: Waits, consumer: Waits) -> None:
+        self._next = chunks.__anext__
+        self._producer = producer
+        self._consumer = consumer
+        self._since = -1.0  # when the previous chunk arrived; none yet
+
+    def __aiter__(self) -> Inlet:
+        return self
+
+    async def __anext__(self) -> list[Any]:
+        started = now()
+        if self._since >= 0.0:
+            self._producer.downstream += started - self._since
+        try:
+            chunk = await self._next()
+        finally:
+            arrived = self._since = now()
+            waited = arrived - started
+            self._consumer.upstream += waited
+            self._producer.serving += waited
+        self._consumer.received += len(chunk)
+        return chunk
+
+
+class Histogram:
+    """Latencies in log-spaced buckets: constant memory, exact count and max, percentiles within 3.1 %."""
+
+    __slots__ = ("count", "total", "max", "_buckets")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.max = 0.0
+        self._buckets: dict[int, int] = {}
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.total += seconds
+        if seconds > self.max:
+            self.max = seconds
+        key = _bucket(seconds)
+        self._buckets[key] = self._buckets.get(key, 0) + 1
+
+    def percentile(self, q: float) -> float:
+        """The ``q`` quantile (0 < q <= 1), by nearest rank: the upper edge of its bucket, at most the max."""
+        if not self.count:
+            return 0.0
+        rank = max(1, math.ceil(q * self.count))
+        seen = 0
+        for key in sorted(self._buckets):
+            seen += self._buckets[key]
+            if seen >= rank:
+                return min(_upper_edge(key), self.max)
+        return self.max  # pragma: no cover - the ranks always reach count
+
+
+def _bucket(seconds: float) -> int:
+    if seconds <= 0.0:
+        return -(1 << 30)
+    mantissa, exponent = math.frexp(seconds)  # seconds = mantissa * 2**exponent, 0.5 <= mantissa < 1
+    return exponent * SUB_BUCKETS + int((mantissa - 0.5) * 2 * SUB_BUCKETS)
+
+
+def _upper_edge(key: int) -> float:
+    if key == -(1 << 30):
+        return 0.0
+    exponent, sub = divmod(key, SUB_BUCKETS)
+    return math.ldexp(0.5 + (sub + 1) / (2 * SUB_BUCKETS), exponent)
