@@ -1,0 +1,307 @@
+"""Per-stage metrics, the run report, live progress (DESIGN section 7, rule 22)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import AsyncIterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import typedstream as ts
+from typedstream._metrics import Histogram
+
+
+class Boom(Exception):
+    pass
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def even(x: int) -> bool:
+    return x % 2 == 0
+
+
+async def nap(x: int) -> int:
+    await asyncio.sleep(0.05)
+    return x
+
+
+# ------------------------------------------------------------------------------------------------ rule 22
+
+
+async def test_rule22_each_stage_reports_once_on_a_completed_run() -> None:
+    reports: list[ts.RunReport] = []
+    src = ts.source(range(20)).map(inc).filter(even).map(inc).batch(3).flatten()
+    out = await src.collect(on_report=reports.append)
+    [report] = reports
+    assert report.outcome == "completed" and report.error is None
+    assert [s.name for s in report.stages] == ["source", "inc", "even", "inc#2", "batch", "flatten"]
+    assert report.items == len(out) == 10
+
+
+async def test_rule22_each_stage_reports_once_on_a_failed_run() -> None:
+    def boom(x: int) -> int:
+        if x == 7:
+            raise Boom(x)
+        return x
+
+    reports: list[ts.RunReport] = []
+    src = ts.source(range(20)).map(nap, concurrency=2).map(boom).merge(ts.source(range(3)))
+    with pytest.raises(Boom):
+        await src.into(ts.count(), on_report=reports.append)
+    [report] = reports
+    assert report.outcome == "failed" and report.error == "Boom: 7"
+    names = [s.name for s in report.stages]
+    assert names == ["source", "nap", "boom", "merge", "source#2"]
+    assert report.stage("boom").failed == 1
+
+
+async def test_rule22_each_stage_reports_once_on_a_cancelled_run() -> None:
+    reports: list[ts.RunReport] = []
+    started = asyncio.Event()
+
+    async def stuck(x: int) -> int:
+        started.set()
+        await asyncio.sleep(10)
+        return x
+
+    task = asyncio.create_task(ts.source(range(5)).map(stuck).collect(on_report=reports.append))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [report] = reports
+    assert report.outcome == "cancelled" and report.error is None
+    assert [s.name for s in report.stages] == ["source", "stuck"]
+    assert report.stage("stuck").items_in == 0  # the cancelled call never finished
+
+
+async def test_rule22_async_for_reports_once_also_after_a_break() -> None:
+    reports: list[ts.RunReport] = []
+    async with ts.source(range(100)).map(inc).stream(on_report=reports.append) as it:
+        async for x in it:
+            if x == 3:
+                break
+        assert reports == []  # the run is still open inside the block
+    [report] = reports
+    assert report.outcome == "completed"
+    assert report.stage("inc").items_out >= 3
+
+
+async def test_a_report_hook_failure_is_the_run_failure() -> None:
+    def bad(report: ts.RunReport) -> None:
+        raise Boom("hook")
+
+    with pytest.raises(Boom, match="hook") as info:
+        await ts.source([1]).collect(on_report=bad)
+    assert any("report callback" in n for n in getattr(info.value, "__notes__", []))
+
+
+# ----------------------------------------------------------------------------------------- exact counts
+
+
+async def test_counts_of_a_known_pipeline() -> None:
+    report = await (
+        ts.source(range(100))
+        .map(inc)  # 1..100
+        .filter(even)  # 50 even numbers
+        .distinct(lambda x: x % 10)  # 2, 4, 6, 8, 10: the first of each last digit
+        .flat_map(lambda x: [x, x])  # ten
+        .take(7)
+    ).run()
+    got = {s.name: (s.items_in, s.items_out, s.filtered) for s in report.stages}
+    t_in, t_out, t_filtered = got["take"]
+    assert report.items == t_out == 7 and t_in == t_out + t_filtered  # elements beyond the limit are filtered
+    # take() stops the run lazily: 7 outputs need 4 distinct evens (2, 4, 6, 8), i.e. inputs 0..7; the source
+    # had produced at most one chunk more (chunks of 1, 2, 4, 8, ...)
+    assert 8 <= got["source"][1] <= 15
+    assert got["inc"][0] == got["source"][1]
+
+
+async def test_counts_of_a_known_pipeline_without_early_stop() -> None:
+    report = await (
+        ts.source(range(100)).map(inc).filter(even).distinct(lambda x: x % 10).flat_map(lambda x: [x, x]).batch(3)
+    ).run()
+    got = {s.name: (s.items_in, s.items_out, s.filtered) for s in report.stages}
+    assert got == {
+        "source": (0, 100, 0),
+        "inc": (100, 100, 0),
+        "even": (100, 50, 50),
+        "distinct": (50, 5, 45),
+        "flat_map": (5, 10, 0),
+        "batch": (10, 4, 0),
+    }
+    assert report.items == 4 and report.items_in == 100 and report.filtered == 95
+
+
+async def test_names_are_unique_within_a_run() -> None:
+    report = await ts.source([1]).map(inc).map(inc, name="inc#2").map(inc).run()
+    assert [s.name for s in report.stages] == ["source", "inc", "inc#2", "inc#3"]
+
+
+# ------------------------------------------------------------------------------------------------ timing
+
+
+async def test_busy_time_and_latency_of_a_stage_sleeping_50_ms_per_element() -> None:
+    report = await ts.source(range(6)).map(nap).run()
+    s = report.stage("nap")
+    assert 0.30 <= s.busy < 0.30 + 0.06  # six 50 ms sleeps; a little scheduling overhead each
+    assert s.latency is not None and s.latency.count == 6
+    assert 0.05 <= s.latency.p50 <= s.latency.p95 <= s.latency.max < 0.06
+    assert s.latency.mean == pytest.approx(s.busy / 6)
+    assert report.wall_time >= s.busy
+
+
+async def test_busy_time_is_summed_over_concurrent_calls() -> None:
+    report = await ts.source(range(8)).map(nap, concurrency=8).run()
+    s = report.stage("nap")
+    assert s.concurrency == 8
+    assert 0.40 <= s.busy < 0.40 + 0.08
+    assert report.wall_time < 0.05 * 3  # all eight at once
+
+
+async def test_waits_upstream_and_downstream() -> None:
+    consumed = 0
+
+    async def drink(x: int) -> None:
+        nonlocal consumed
+        await asyncio.sleep(0.02)
+        consumed += 1
+
+    report_box: list[ts.RunReport] = []
+    await ts.source(range(5)).map(nap).map(inc).into(ts.for_each(drink), on_report=report_box.append)
+    [report] = report_box
+    # inc waits for nap, which sleeps 50 ms per element
+    assert report.stage("inc").wait_upstream >= 0.05 * 5 * 0.9
+    # inc's outputs wait for the slow sink (20 ms each, but the last one is taken at the end)
+    assert report.stage("inc").wait_downstream >= 0.02 * 4 * 0.9
+    assert consumed == 5
+
+
+async def test_a_fused_stage_is_timed_per_chunk_and_has_no_latency() -> None:
+    def work(x: int) -> int:
+        return sum(range(2000)) + x
+
+    report = await ts.source(range(2000)).map(work).run()
+    s = report.stage("work")
+    assert s.latency is None
+    assert 0 < s.busy <= report.wall_time
+
+
+async def test_a_source_busy_time_is_the_time_spent_producing() -> None:
+    async def slow_source() -> AsyncIterator[int]:
+        for i in range(4):
+            await asyncio.sleep(0.02)
+            yield i
+
+    report = await ts.source(slow_source()).map(inc).run()
+    assert report.stage("source").busy >= 0.08 * 0.9
+
+
+# --------------------------------------------------------------------------------------------- progress
+
+
+async def test_on_progress_delivers_running_snapshots() -> None:
+    snapshots: list[ts.RunReport] = []
+    await ts.source(range(12)).map(nap).run(on_progress=snapshots.append, interval=0.1)
+    assert 3 <= len(snapshots) <= 7  # 0.6 s of work, one every 0.1 s
+    assert all(s.outcome == "running" for s in snapshots)
+    done = [s.stage("nap").items_out for s in snapshots]
+    assert done == sorted(done) and done[-1] < 12
+
+
+async def test_a_failing_progress_callback_fails_the_run() -> None:
+    def bad(report: ts.RunReport) -> None:
+        raise Boom("progress")
+
+    reports: list[ts.RunReport] = []
+    with pytest.raises(Boom, match="progress"):
+        await ts.source(range(100)).map(nap).collect(on_progress=bad, interval=0.01, on_report=reports.append)
+    assert [r.outcome for r in reports] == ["failed"]
+    with pytest.raises(Boom, match="progress"):
+        async with ts.source(range(100)).map(nap).stream(on_progress=bad, interval=0.01) as it:
+            async for _ in it:
+                pass
+
+
+async def test_a_cancelled_run_with_progress_stays_cancelled() -> None:
+    seen: list[ts.RunReport] = []
+    task = asyncio.create_task(ts.source(range(100)).map(nap).run(on_progress=seen.append, interval=0.01))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen
+
+
+async def test_progress_bar_shows_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    await ts.source(range(5)).map(nap, name="fetch").map(inc).run(progress=True, interval=0.05)
+    err = capsys.readouterr().err
+    assert "fetch" in err and "inc" in err and "source" in err
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"interval": 0}, ValueError),
+        ({"interval": -1.0}, ValueError),
+        ({"interval": math.nan}, ValueError),
+        ({"interval": True}, ValueError),
+        ({"on_report": 3}, TypeError),
+        ({"on_progress": "x"}, TypeError),
+        ({"on_reprt": print}, TypeError),
+    ],
+)
+async def test_bad_run_options_are_rejected_before_running(options: dict[str, object], error: type[Exception]) -> None:
+    called: list[int] = []
+    with pytest.raises(error, match="run option"):
+        await ts.source([1]).tap(called.append).run(**options)  # type: ignore[arg-type]
+    assert called == []
+
+
+# ----------------------------------------------------------------------------------------- report shape
+
+
+async def test_to_dict_is_json_ready_and_matches_the_report() -> None:
+    report = await ts.source(range(10)).map(nap, concurrency=5).filter(even).run()
+    d = json.loads(json.dumps(report.to_dict()))
+    assert d["outcome"] == "completed" and d["items"] == 5 == report.items
+    assert [s["name"] for s in d["stages"]] == ["source", "nap", "even"]
+    assert d["stages"][1]["latency"]["count"] == 10
+    assert d["stages"][2]["latency"] is None
+    assert d["filtered"] == 5
+
+
+async def test_table_lists_every_stage_plain_and_rich() -> None:
+    report = await ts.source(range(10)).map(inc).filter(even).run()
+    plain = report.table(plain=True)
+    lines = plain.splitlines()
+    assert lines[0].startswith("completed: 5 items")
+    assert [line.split()[0] for line in lines[3:]] == ["source", "inc", "even"]
+    fancy = report.table()
+    for name in ("source", "inc", "even"):
+        assert name in fancy
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=1e-7, max_value=100.0), min_size=1, max_size=300), st.sampled_from([0.5, 0.95, 1.0]))
+def test_histogram_percentiles_are_within_the_bucket_error(xs: list[float], q: float) -> None:
+    h = Histogram()
+    for x in xs:
+        h.add(x)
+    exact = sorted(xs)[max(1, math.ceil(q * len(xs))) - 1]
+    got = h.percentile(q)
+    assert exact <= got <= exact * (1 + 1 / 32) + 1e-12
+    assert got <= h.max == max(xs) and h.count == len(xs)
+
+
+def test_histogram_of_zero_durations() -> None:
+    h = Histogram()
+    h.add(0.0)
+    assert h.percentile(0.5) == 0.0 == h.max
