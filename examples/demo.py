@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 from dataclasses import dataclass
 
 import typedstream as ts
@@ -66,6 +67,23 @@ class FxService:
         return PricedOrder(order, fx_rate=0.92)
 
 
+RETRY = ts.Retry(5, ts.Backoff.exponential(initial=0.002, factor=2, max=0.05, jitter=0.5), retry_on=(ConnectionError,))
+
+
+def build(lines: list[str], fx: FxService, dead: ts.Sink[ts.DeadLetter[str], object]) -> ts.Source[list[PricedOrder]]:
+    return (
+        ts.source(lines)
+        | ts.map(parse, on_error="skip", dead_letter=dead)  # malformed -> dead letters
+        | ts.map(fx.price, concurrency=16, retry=RETRY, name="price")  # transient failures are retried
+        | ts.batch(500)
+    )
+
+
+def pipeline() -> ts.Source[list[PricedOrder]]:
+    """The demo pipeline over 5,000 generated lines, for ``typedstream run|graph examples/demo.py:pipeline``."""
+    return build(generate_lines(5_000), FxService(), ts.for_each(lambda letter: None))
+
+
 async def main() -> None:
     lines = generate_lines(5_000)
     fx = FxService()
@@ -76,23 +94,13 @@ async def main() -> None:
         totals["orders"] += len(batch)
         totals["eur"] += sum(p.amount_eur for p in batch)
 
-    retry = ts.Retry(5, ts.Backoff.exponential(initial=0.002, factor=2, max=0.05, jitter=0.5), retry_on=(ConnectionError,))
-    pipeline = (
-        ts.source(lines)
-        | ts.map(parse, on_error="skip", dead_letter=ts.for_each(dead.append))  # malformed -> dead letters
-        | ts.map(fx.price, concurrency=16, retry=retry, name="price")  # transient failures are retried
-        | ts.batch(500)
-        | ts.tap(add_up)
-    )
-    report = await pipeline.run()
+    report = await build(lines, fx, ts.for_each(dead.append)).tap(add_up).run(progress=sys.stderr.isatty())
     print(f"read {len(lines)} lines, priced {totals['orders']} orders, {len(dead)} malformed lines dead-lettered")
     if dead:
         first = dead[0]
         print(f"  e.g. {first.element!r} in stage {first.stage!r}: {type(first.exception).__name__}: {first.exception}")
     print(f"total {totals['eur']:,.2f} EUR in {report.wall_time:.2f} s ({totals['orders'] / report.wall_time:,.0f} orders/s)")
-    print(f"{'stage':<8} {'in':>6} {'out':>6} {'filtered':>8} {'skipped':>7} {'retried':>7}")
-    for s in report.stages:
-        print(f"{s.name:<8} {s.items_in:>6} {s.items_out:>6} {s.filtered:>8} {s.skipped:>7} {s.retried:>7}")
+    print(report.table())
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from ._ops import successes as successes
 from ._ops import try_map as try_map
 from ._ops import unwrap as unwrap
 from ._errors import DeadLetter as DeadLetter
+from ._graph import graph as graph
 from ._report import Latency as Latency
 from ._report import Outcome as Outcome
 from ._report import RunOptions as RunOptions
@@ -115,6 +116,7 @@ __all__ = [
     "throttle",
     "timeout",
     "to_list",
+    "graph",
     "zip",
 ]
 

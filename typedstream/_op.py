@@ -80,6 +80,7 @@ class Op:
     sources: tuple[Any, ...] = ()  # other Sources this stage reads (merge, zip, concat)
     options: dict[str, Any] = field(default_factory=dict[str, Any])
     guard: Guard | None = None  # None: a failure ends the run (the fast path carries nothing)
+    fn: Callable[..., Any] | None = None  # the user's function, for its annotations in graphs
 
     @property
     def fusable(self) -> bool:
@@ -183,7 +184,7 @@ def element(
             # Inner iterables are streamed, never drained whole: they may be huge or endless.
             from ._runtime import open_flat_map
 
-            return Op(name=stage, kind=kind, open=open_flat_map, options={"f": f})
+            return Op(name=stage, kind=kind, open=open_flat_map, options={"f": f}, fn=f)
         # Concurrent or guarded calls each drain their inner iterable into a list inside the call, so a retry
         # or a skip covers the element's whole output: nothing is emitted twice or half.
         fn, is_async = _drainer(f), True
@@ -197,6 +198,7 @@ def element(
         ordered=ordered,
         window=window,
         guard=guard,
+        fn=f,
     )
 
 

@@ -163,7 +163,7 @@ class Stage:
 
     __slots__ = (
         "op", "name", "run", "guard", "items_in", "items_out", "skipped", "failed", "retried", "busy", "waits",
-        "latency", "_rng", "_letters",
+        "latency", "index", "_rng", "_letters",
     )  # fmt: skip
 
     def __init__(self, op: Op, run: Run, name: str) -> None:
@@ -173,6 +173,7 @@ class Stage:
         self.busy = 0.0  # seconds inside user code (summed over concurrent calls)
         self.waits = Waits()  # shared by the stages of a fused segment
         self.latency = Histogram()  # per call, for stages that call per element
+        self.index = len(run.stages)  # position in the run
         self.guard: Guard | None = op.guard
         self.items_in = 0
         self.items_out = 0
