@@ -6,7 +6,9 @@ import inspect
 import re
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from typing_extensions import Never
 
 from ._op import Op
 from ._runtime import Run, Stage
@@ -46,7 +48,7 @@ class Node:
         return lines
 
 
-def plan(pipeline: Source[Any] | Stream[Any, Any]) -> list[Node]:
+def plan(pipeline: Source[object] | Stream[Never, object]) -> list[Node]:
     """The stages a run of ``pipeline`` would have, named as the run names them, in the same order."""
     nodes: list[Node] = []
     origin = "input" if isinstance(pipeline, Stream) else "source"  # a Stream is fed from outside
@@ -87,7 +89,7 @@ def _type_name(t: object) -> str:
     return re.sub(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)", r"\1", text)  # typing.List -> List, a.b.C -> C
 
 
-def graph(pipeline: Source[Any] | Stream[Any, Any], format: Literal["mermaid", "dot"] = "mermaid") -> str:
+def graph(pipeline: Source[object] | Stream[Never, object], format: Literal["mermaid", "dot"] = "mermaid") -> str:
     """The stages of ``pipeline`` (names, kinds, concurrency, retry, error strategy, the function's types when
     annotated) as a Mermaid flowchart or a Graphviz digraph. Runs no user code."""
     if format not in ("mermaid", "dot"):
