@@ -17,18 +17,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
+import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import textwrap
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import typedstream as ts
@@ -202,6 +206,30 @@ async def acount(it: AsyncIterable[object]) -> int:
     return n
 
 
+METRICS_BASELINE = "026c561"  # the last commit before per-stage timing (issue 4): W1 with metrics vs without
+
+
+def load_baseline(rev: str) -> ModuleType | None:
+    """typedstream as of ``rev``, imported as ``typedstream_baseline`` next to the current one (the package
+    imports itself only relatively, so a renamed copy is independent). None outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    target = Path(tempfile.mkdtemp(prefix="typedstream-baseline-"))
+    try:
+        archive = subprocess.run(
+            ["git", "archive", rev, "typedstream"], cwd=root, capture_output=True, check=True, timeout=60
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    (target / "typedstream").rename(target / "typedstream_baseline")
+    sys.path.insert(0, str(target))
+    try:
+        return importlib.import_module("typedstream_baseline")
+    finally:
+        sys.path.remove(str(target))
+
+
 def w1(n: int, rounds: int) -> Section:
     import aiostream
     import asyncstdlib
@@ -248,6 +276,14 @@ def w1(n: int, rounds: int) -> Section:
     async def typedstream_async_for() -> int:
         return await acount(pipeline)
 
+    baseline = load_baseline(METRICS_BASELINE)
+
+    async def typedstream_baseline() -> int:
+        b = baseline
+        assert b is not None
+        chain = b.source(data) | b.map(inc) | b.filter(not_div3) | b.map(dbl) | b.filter(not_div5) | b.map(str)
+        return cast(int, await chain.into(b.count()))
+
     async def aiostream_chain() -> int:
         xs = (
             aiostream.stream.iterate(data)
@@ -279,6 +315,11 @@ def w1(n: int, rounds: int) -> Section:
         Contender.coro("typedstream  .into(count())", typedstream_into),
         Contender.coro("typedstream  async for", typedstream_async_for),
         Contender.coro("typedstream  retry= and on_error='skip' on every stage", typedstream_guarded),
+        *(
+            [Contender.coro(f"typedstream  at {METRICS_BASELINE}, before stage timing", typedstream_baseline)]
+            if baseline is not None
+            else []
+        ),
         Contender.coro("hand-written async generators", handwritten, reference=True),
         Contender.coro(f"aiostream {_version('aiostream')}", aiostream_chain),
         Contender.coro(f"asyncstdlib {_version('asyncstdlib')}", asyncstdlib_chain),
@@ -301,6 +342,11 @@ def w1(n: int, rounds: int) -> Section:
     overhead = guarded_row.best / rows[0].best
     sec.data["guarded_overhead"] = overhead
     sec.verdicts.append((f"retry + skip on every stage <= 1.15x without: {overhead:.2f}x", overhead <= 1.15))
+    base_row = next((r for r in rows if "before stage timing" in r.name), None)
+    if base_row is not None:
+        cost = rows[0].best / base_row.best
+        sec.data["metrics_cost"] = cost
+        sec.verdicts.append((f"with metrics <= 1.10x the engine before them: {cost:.2f}x", cost <= 1.10))
     return sec
 
 
