@@ -38,6 +38,11 @@ from ._ops import try_map as try_map
 from ._ops import unwrap as unwrap
 from ._errors import DeadLetter as DeadLetter
 from ._graph import graph as graph
+from ._pipeline import Pipeline as Pipeline
+from ._pipeline import PipelineResult as PipelineResult
+from ._pipeline import StepError as StepError
+from ._pipeline import StepRecord as StepRecord
+from ._pipeline import StepStatus as StepStatus
 from ._report import Latency as Latency
 from ._report import Outcome as Outcome
 from ._report import RunOptions as RunOptions
@@ -117,10 +122,15 @@ __all__ = [
     "timeout",
     "to_list",
     "graph",
+    "Pipeline",
+    "PipelineResult",
+    "StepError",
+    "StepRecord",
+    "StepStatus",
     "zip",
 ]
 
 # Public names show their public path in reprs and tracebacks.
-for _name in ("Backoff", "Retry", "BindStage", "DeadLetter", "ErrorsStage", "MapOkStage", "RecoverStage", "ValuesStage", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "Latency", "RunOptions", "RunReport", "StageMetrics", "SameStage", "Sink", "Source", "Stream"):
+for _name in ("Backoff", "Retry", "BindStage", "DeadLetter", "ErrorsStage", "MapOkStage", "RecoverStage", "ValuesStage", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "Latency", "Pipeline", "PipelineResult", "StepError", "StepRecord", "RunOptions", "RunReport", "StageMetrics", "SameStage", "Sink", "Source", "Stream"):
     globals()[_name].__module__ = __name__
 del _name

@@ -45,10 +45,11 @@ class Kernel:
 class Caught:
     """The engine's result for a ``try_map`` call that raised one of its ``catch`` exceptions."""
 
-    __slots__ = ("error",)
+    __slots__ = ("error", "attempts")
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: Exception, attempts: int = 1) -> None:
         self.error = error
+        self.attempts = attempts
 
 
 class TryMapKernel(Kernel):
@@ -56,6 +57,21 @@ class TryMapKernel(Kernel):
 
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return [Failure(r.error) if r.__class__ is Caught else Success(r) for r in results]
+
+
+class StepKernel(Kernel):
+    """A ``Pipeline`` step: a call that failed (after its retries) becomes ``Failure(fail(state, caught))``,
+    where ``state`` is the value of the ``Success`` the step received."""
+
+    __slots__ = ("fail",)
+
+    def __init__(self, fn: Callable[[Any], Any], fail: Callable[[Any, Caught], Exception]) -> None:
+        super().__init__(fn)
+        self.fail = fail
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        fail = self.fail
+        return [Failure(fail(x.unwrap(), r)) if r.__class__ is Caught else r for x, r in zip(chunk, results)]
 
 
 class SuccessesKernel(Kernel):

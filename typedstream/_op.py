@@ -156,6 +156,7 @@ def element(
     *,
     call: Callable[[Any], Any] | None = None,
     catch: tuple[type[Exception], ...] = (),
+    kernel: Callable[[Callable[[Any], Any]], k.Kernel] | None = None,
     **options: Unpack[ElementOptions[Any]],
 ) -> Op:
     """map / filter / flat_map / tap / take_while / try_map and the Result operators: one call per element.
@@ -188,11 +189,10 @@ def element(
         # Concurrent or guarded calls each drain their inner iterable into a list inside the call, so a retry
         # or a skip covers the element's whole output: nothing is emitted twice or half.
         fn, is_async = _drainer(f), True
-    kernel_type = _ELEMENT_KERNELS[kind]
     return Op(
         name=stage,
         kind=kind,
-        start=functools.partial(kernel_type, fn),
+        start=functools.partial(kernel or _ELEMENT_KERNELS[kind], fn),
         is_async=is_async,
         concurrency=concurrency,
         ordered=ordered,
@@ -400,7 +400,7 @@ def _side(r: object) -> tuple[bool, object]:
     raise _not_result(r)
 
 
-def _side_call(kind: str, stage: str, f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def side_call(kind: str, stage: str, f: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """What the engine calls for map_ok / bind / recover: ``f`` on one side of the Result, the other passes."""
     wanted = kind != "recover"  # map_ok and bind see the value; recover sees the error
     if is_async_callable(f):
@@ -432,7 +432,7 @@ def result_element(kind: str, f: Callable[[Any], Any], **options: Unpack[Element
     stage = stage_name(options.get("name"), f, kind)
     check_callable(stage, "the function", f)
     options["name"] = stage
-    return element(kind, f, call=_side_call(kind, stage, f), **options)
+    return element(kind, f, call=side_call(kind, stage, f), **options)
 
 
 def _is_success(r: object) -> bool:

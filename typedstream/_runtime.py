@@ -208,7 +208,7 @@ class Stage:
                     exc = e
         if guard.catch and isinstance(exc, guard.catch):
             annotate(exc, self.name, x)
-            return Caught(exc)
+            return Caught(exc, attempts)
         if guard.skip:
             self.skipped += 1
             if guard.dead_letter is not None:

@@ -1,0 +1,354 @@
+"""``Pipeline[In, S]``: the classic batch pipeline (named steps accumulating typed state, step retry, list error
+strategies, per-step timing) as a facade over the streaming engine.
+
+Each step compiles to one engine stage over ``Result`` elements: a ``Success(state)`` goes through the step's
+function (with the engine's retry and timing), a ``Failure`` passes untouched, and a step that fails after its
+retries turns the element into ``Failure(StepError)``. ``run(x)`` is a one-element run of that stream, and its
+step records come from the run's report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar, cast, overload
+
+from returns.result import Result, Success
+
+from . import _op
+from ._kernels import Caught, StepKernel
+from ._metrics import now
+from ._op import Op
+from ._report import RunReport
+from ._retry import Retry
+from ._source import Source, source
+from ._stream import Stream
+
+__all__ = ["Pipeline", "PipelineResult", "StepError", "StepRecord"]
+
+In = TypeVar("In")
+S = TypeVar("S")
+S2 = TypeVar("S2")
+T = TypeVar("T")
+X = TypeVar("X")
+Y = TypeVar("Y")
+
+StepStatus = Literal["ok", "failed", "not_run"]
+RESERVED = frozenset({"source", "input"})  # stage names the facade uses itself
+
+
+class StepError(Exception):
+    """A step failed after its retries. ``__cause__`` is the step's own exception; ``state`` is the state the step
+    received (the partial state of the run)."""
+
+    def __init__(self, pipeline: str, step: str, state: object, cause: Exception, attempts: int) -> None:
+        super().__init__(
+            f"pipeline {pipeline!r}: step {step!r} failed after {attempts} attempt(s): {type(cause).__name__}: {cause}"
+        )
+        self.pipeline = pipeline
+        self.step = step
+        self.state = state
+        self.attempts = attempts
+        self.__cause__ = cause
+
+    @property
+    def cause(self) -> BaseException:
+        assert self.__cause__ is not None
+        return self.__cause__
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """What one step did in one ``run``."""
+
+    name: str
+    status: StepStatus
+    """``ok``; ``failed`` (the run stopped here); ``not_run`` (an earlier step failed)."""
+    attempts: int
+    duration: float
+    """Seconds inside the step's function, retries included (waits between attempts are not)."""
+    error: BaseException | None = None
+    """The step's own exception when it failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult(Generic[S]):
+    """The outcome of ``await pipeline.run(x)``. A failed step does not raise: check ``ok`` or read ``state``,
+    which raises the ``StepError``."""
+
+    pipeline: str
+    outcome: Result[S, StepError]
+    steps: tuple[StepRecord, ...]
+    duration: float
+    """Seconds for the whole run."""
+    report: RunReport
+    """The engine's report of the one-element run behind it."""
+
+    @property
+    def ok(self) -> bool:
+        return isinstance(self.outcome, Success)
+
+    @property
+    def state(self) -> S:
+        """The final state; raises the ``StepError`` if a step failed."""
+        if isinstance(self.outcome, Success):
+            value: S = self.outcome.unwrap()
+            return value
+        raise self.outcome.failure()
+
+    @property
+    def error(self) -> StepError | None:
+        return None if isinstance(self.outcome, Success) else self.outcome.failure()
+
+    @property
+    def failed_step(self) -> str | None:
+        error = self.error
+        return None if error is None else error.step
+
+    @property
+    def partial_state(self) -> object:
+        """The state the failing step received (the final state when every step succeeded)."""
+        return self.outcome.unwrap() if isinstance(self.outcome, Success) else self.outcome.failure().state
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    name: str
+    fn: Callable[[Any], Any]
+    retry: Retry | None
+
+
+class Pipeline(Generic[In, S]):
+    """Named steps, each a function from the state so far to the next state (sync or async), checked by the type
+    checker at every step. States should be immutable records (frozen dataclasses): a step returns a new one.
+
+        p = Pipeline("orders", RawOrder).step("parse", parse).step("price", price, retry=Retry(3))
+        result = await p.run(raw)              # one input, like the batch for loop: PipelineResult[Priced]
+        async for r in p.stream(raws, concurrency=8): ...   # many inputs: Result[Priced, StepError] each
+    """
+
+    __slots__ = ("name", "input_type", "_steps")
+    name: str
+    input_type: type[Any]
+    _steps: tuple[_Step, ...]
+
+    # ``__new__``, not ``__init__``: it types ``Pipeline(name, T)`` as ``Pipeline[T, T]`` in both checkers.
+    def __new__(cls, name: str, input_type: type[T]) -> Pipeline[T, T]:
+        if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"Pipeline: name must be a non-empty str, got {name!r}")
+        if not isinstance(input_type, type):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"Pipeline {name!r}: input_type must be a class, got {input_type!r}")
+        return cast("Pipeline[T, T]", cls._make(name, input_type, ()))
+
+    @classmethod
+    def _make(cls, name: str, input_type: type[Any], steps: tuple[_Step, ...]) -> Pipeline[Any, Any]:
+        new: Pipeline[Any, Any] = object.__new__(cls)
+        new.name, new.input_type, new._steps = name, input_type, steps
+        return new
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.name!r}: {' -> '.join(s.name for s in self._steps) or 'no steps'})"
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self._steps)
+
+    def _then(self, name: str, fn: Callable[[Any], Any], retry: Retry | None, timeout: float | None) -> Pipeline[In, Any]:
+        where = f"pipeline {self.name!r}"
+        if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"{where}: a step name must be a non-empty str, got {name!r}")
+        if name in RESERVED or name in self.step_names:
+            raise ValueError(f"{where}: step name {name!r} is {'reserved' if name in RESERVED else 'already used'}")
+        _op.check_callable(f"{where}, step {name!r}", "the function", fn)
+        if retry is not None and not isinstance(retry, Retry):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"{where}, step {name!r}: retry must be a Retry or None, got {retry!r}")
+        if timeout is not None:
+            given = cast(object, timeout)
+            if isinstance(given, bool) or not isinstance(given, (int, float)) or not math.isfinite(given) or given <= 0:
+                raise ValueError(f"{where}, step {name!r}: timeout must be a positive number of seconds, got {given!r}")
+            fn = _with_timeout(fn, float(given), name)
+        return self._make(self.name, self.input_type, self._steps + (_Step(name, fn, retry),))
+
+    @overload
+    def step(
+        self,
+        name: str,
+        f: Callable[[S], Coroutine[Any, Any, S2]],
+        *,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+    ) -> Pipeline[In, S2]: ...
+    @overload
+    def step(
+        self, name: str, f: Callable[[S], S2], *, retry: Retry | None = None, timeout: float | None = None
+    ) -> Pipeline[In, S2]: ...
+    def step(
+        self, name: str, f: Callable[[S], Any], *, retry: Retry | None = None, timeout: float | None = None
+    ) -> Pipeline[In, Any]:
+        """Add a step ``f: S -> S2`` (sync or async). ``retry`` re-runs a failing step with backoff;
+        ``timeout`` bounds each attempt (a sync step then runs in a worker thread)."""
+        return self._then(name, f, retry, timeout)
+
+    @overload
+    def each(
+        self,
+        name: str,
+        *,
+        items: Callable[[S], Iterable[X]],
+        f: Callable[[X], Coroutine[Any, Any, Y]],
+        into: Callable[[S, list[Result[Y, Exception]]], S2],
+        on_error: Literal["collect"],
+        concurrency: int = 1,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+    ) -> Pipeline[In, S2]: ...
+    @overload
+    def each(
+        self,
+        name: str,
+        *,
+        items: Callable[[S], Iterable[X]],
+        f: Callable[[X], Y],
+        into: Callable[[S, list[Result[Y, Exception]]], S2],
+        on_error: Literal["collect"],
+        concurrency: int = 1,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+    ) -> Pipeline[In, S2]: ...
+    @overload
+    def each(
+        self,
+        name: str,
+        *,
+        items: Callable[[S], Iterable[X]],
+        f: Callable[[X], Coroutine[Any, Any, Y]],
+        into: Callable[[S, list[Y]], S2],
+        on_error: Literal["fail", "skip"] = "fail",
+        concurrency: int = 1,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+    ) -> Pipeline[In, S2]: ...
+    @overload
+    def each(
+        self,
+        name: str,
+        *,
+        items: Callable[[S], Iterable[X]],
+        f: Callable[[X], Y],
+        into: Callable[[S, list[Y]], S2],
+        on_error: Literal["fail", "skip"] = "fail",
+        concurrency: int = 1,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+    ) -> Pipeline[In, S2]: ...
+    def each(
+        self,
+        name: str,
+        *,
+        items: Callable[[S], Iterable[Any]],
+        f: Callable[[Any], Any],
+        into: Callable[[S, list[Any]], Any],
+        on_error: Literal["fail", "skip", "collect"] = "fail",
+        concurrency: int = 1,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+    ) -> Pipeline[In, Any]:
+        """A list step: apply ``f`` (sync or async, up to ``concurrency`` at once, in order) to each item of
+        ``items(state)``, then ``into(state, results)`` makes the next state. ``on_error``: ``"fail"`` fails the
+        step at the first failing item; ``"skip"`` leaves failing items out; ``"collect"`` keeps every item's
+        ``Result`` (``Failure(exception)`` for a failing one). ``retry``/``timeout`` apply to the whole step."""
+        where = f"pipeline {self.name!r}, step {name!r}"
+        for what, fn in (("items", items), ("f", f), ("into", into)):
+            _op.check_callable(where, what, fn)
+        if on_error not in ("fail", "skip", "collect"):
+            raise ValueError(f"{where}: on_error must be 'fail', 'skip' or 'collect', got {on_error!r}")
+        _op.check_count(where, "concurrency", concurrency, minimum=1)
+
+        async def each_item(state: Any) -> Any:
+            xs = source(items(state))
+            if on_error == "collect":
+                results: list[Any] = await xs.try_map(f, catch=Exception, concurrency=concurrency, name=name).collect()
+            else:
+                skip: Literal["fail", "skip"] = on_error
+                results = await xs.map(f, concurrency=concurrency, on_error=skip, name=name).collect()
+            return into(state, results)
+
+        return self._then(name, each_item, retry, timeout)
+
+    # -- running ------------------------------------------------------------------------------------------
+
+    def as_stream(self, *, concurrency: int = 1) -> Stream[In, Result[S, StepError]]:
+        """The steps as a stream stage: each input becomes ``Success(final state)`` or ``Failure(StepError)``;
+        ``concurrency`` inputs are in each step at once (outputs stay in input order)."""
+        _op.check_count(f"pipeline {self.name!r}", "concurrency", concurrency, minimum=1)
+        start = _op.element("map", Success, name="input")
+        return Stream((start, *(self._op(step, concurrency) for step in self._steps)))
+
+    def stream(
+        self, inputs: Iterable[In] | AsyncIterable[In], *, concurrency: int = 1
+    ) -> Source[Result[S, StepError]]:
+        """Run the steps over many inputs, streaming: one ``Result`` per input, in input order."""
+        return source(inputs) | self.as_stream(concurrency=concurrency)
+
+    async def run(self, x: In) -> PipelineResult[S]:
+        """Run the steps over one input, one after another, as the batch for loop did."""
+        reports: list[RunReport] = []
+        started = now()
+        [outcome] = await self.stream([x]).collect(on_report=reports.append)
+        duration = now() - started
+        return PipelineResult(self.name, outcome, self._records(reports[0], outcome), duration, reports[0])
+
+    def _op(self, step: _Step, concurrency: int) -> Op:
+        fail = functools.partial(_step_error, self.name, step.name)
+        return _op.element(
+            "step",
+            step.fn,
+            call=_op.side_call("map_ok", step.name, step.fn),
+            catch=(Exception,),
+            kernel=functools.partial(StepKernel, fail=fail),
+            name=step.name,
+            retry=step.retry,
+            concurrency=concurrency,
+        )
+
+    def _records(self, report: RunReport, outcome: Result[Any, StepError]) -> tuple[StepRecord, ...]:
+        failed = None if isinstance(outcome, Success) else outcome.failure()
+        records: list[StepRecord] = []
+        reached_failure = False
+        for step in self._steps:
+            if reached_failure:
+                records.append(StepRecord(step.name, "not_run", 0, 0.0))
+                continue
+            metrics = report.stage(step.name)
+            if failed is not None and failed.step == step.name:
+                reached_failure = True
+                records.append(StepRecord(step.name, "failed", failed.attempts, metrics.busy, failed.cause))
+            else:
+                records.append(StepRecord(step.name, "ok", 1 + metrics.retried, metrics.busy))
+        return tuple(records)
+
+
+def _step_error(pipeline: str, step: str, state: object, caught: Caught) -> StepError:
+    return StepError(pipeline, step, state, caught.error, caught.attempts)
+
+
+def _with_timeout(fn: Callable[[Any], Any], seconds: float, step: str) -> Callable[[Any], Any]:
+    """Each attempt of ``fn`` within ``seconds``; a sync ``fn`` runs in a worker thread so it can be timed out
+    (the thread itself cannot be stopped: its result is discarded)."""
+    is_async = _op.is_async_callable(fn)
+
+    @functools.wraps(fn)
+    async def timed(state: Any) -> Any:
+        limit = asyncio.timeout(seconds)
+        try:
+            async with limit:
+                return await (fn(state) if is_async else asyncio.to_thread(fn, state))
+        except TimeoutError as e:
+            if limit.expired():  # ours, not a TimeoutError of the step's own
+                raise TimeoutError(f"step {step!r}: no result within {seconds} s") from e
+            raise
+
+    return timed
