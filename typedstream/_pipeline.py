@@ -130,9 +130,9 @@ class Pipeline(Generic[In, S]):
         async for r in p.stream(raws, concurrency=8): ...   # many inputs: Result[Priced, StepError] each
     """
 
-    __slots__ = ("name", "input_type", "_steps")
+    __slots__ = ("name", "_input_type", "_steps")
     name: str
-    input_type: type[Any]
+    _input_type: type[object]
     _steps: tuple[_Step, ...]
 
     # ``__new__``, not ``__init__``: it types ``Pipeline(name, T)`` as ``Pipeline[T, T]`` in both checkers.
@@ -144,10 +144,14 @@ class Pipeline(Generic[In, S]):
         return cast("Pipeline[T, T]", cls._make(name, input_type, ()))
 
     @classmethod
-    def _make(cls, name: str, input_type: type[Any], steps: tuple[_Step, ...]) -> Pipeline[Any, Any]:
+    def _make(cls, name: str, input_type: type[object], steps: tuple[_Step, ...]) -> Pipeline[Any, Any]:
         new: Pipeline[Any, Any] = object.__new__(cls)
-        new.name, new.input_type, new._steps = name, input_type, steps
+        new.name, new._input_type, new._steps = name, input_type, steps
         return new
+
+    @property
+    def input_type(self) -> type[In]:
+        return cast("type[In]", self._input_type)
 
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}: {' -> '.join(s.name for s in self._steps) or 'no steps'})"
@@ -170,7 +174,7 @@ class Pipeline(Generic[In, S]):
             if isinstance(given, bool) or not isinstance(given, (int, float)) or not math.isfinite(given) or given <= 0:
                 raise ValueError(f"{where}, step {name!r}: timeout must be a positive number of seconds, got {given!r}")
             fn = _with_timeout(fn, float(given), name)
-        return self._make(self.name, self.input_type, self._steps + (_Step(name, fn, retry),))
+        return self._make(self.name, self._input_type, self._steps + (_Step(name, fn, retry),))
 
     @overload
     def step(
