@@ -1,107 +1,101 @@
-"""The main job (`make demo`): a small typed pipeline over generated order events.
+"""The main job (`make demo`): tens of thousands of order events, streamed into SQLite.
 
-It parses raw lines into immutable records (malformed lines are skipped into dead letters), enriches each order
-through a simulated async service with latency and transient failures (concurrency 16, retry with exponential
-backoff), batches the results and prints a summary with the per-stage counts. Issue 5 grows it into the full demo
-(SQLite, progress, the batch Pipeline compared).
+    python examples/demo.py [--events 30000] [--data data/orders.jsonl] [--db data/orders.sqlite] [--progress]
+
+1. generates the data set deterministically (a share of the events malformed) unless it is already there;
+2. streams it: parse and validate (malformed events go to dead letters, stored too), price each order through a
+   simulated FX service with latency and transient failures (concurrency 32, retry with exponential backoff),
+   batch by 500 and upsert into SQLite (re-running replaces rows: the writes are idempotent);
+3. prints the per-stage report;
+4. runs the same events through the batch `Pipeline` (the same parse and price steps) and compares the results
+   with what the stream wrote.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import random
 import sys
-from dataclasses import dataclass
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from orders import DataSet, FxService, Lines, PricedOrder, Store, dead_letter_sink, generate, orders_pipeline, orders_stream
 
 import typedstream as ts
 
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    id: int
-    customer: str
-    amount_cents: int
+ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass(frozen=True, slots=True)
-class PricedOrder:
-    order: Order
-    fx_rate: float
-
-    @property
-    def amount_eur(self) -> float:
-        return self.order.amount_cents * self.fx_rate / 100
-
-
-def generate_lines(n: int, seed: int = 7) -> list[str]:
-    """Deterministic order events, about 5% of them malformed."""
-    rng = random.Random(seed)
-    lines: list[str] = []
-    for i in range(n):
-        if rng.random() < 0.05:
-            lines.append(f"{i};broken")
-        else:
-            lines.append(f"{i},{rng.choice(['ada', 'bob', 'cy', 'dee'])},{rng.randint(100, 99_999)}")
-    return lines
+def pipeline() -> ts.Source[int]:
+    """The demo's stream over 5,000 events, for ``typedstream run|graph examples/demo.py:pipeline``."""
+    data = ROOT / "data" / "orders-5000.jsonl"
+    if not data.exists():
+        generate(data, 5_000)
+    store = Store(ROOT / "data" / "orders-cli.sqlite")
+    return orders_stream(ts.source(Lines(data)), FxService(), store, ts.for_each(lambda letter: None))
 
 
-def parse(line: str) -> Order:
-    """Raises ValueError on a malformed line; the stage skips it and sends it to the dead letters."""
-    id_, customer, cents = line.split(",")
-    return Order(int(id_), customer, int(cents))
+async def run_demo(data: DataSet, db: Path, *, progress: bool = False, out: TextIO | None = None) -> dict[str, int]:
+    """Stream ``data`` into ``db`` and compare with the batch Pipeline; returns the figures it printed."""
+
+    def write(text: str) -> None:
+        print(text, file=out or sys.stdout)
+
+    store = Store(db)
+    try:
+        letters: list[ts.DeadLetter[str]] = []
+        fx = FxService()
+        started = time.perf_counter()
+        reports: list[ts.RunReport] = []
+        written = await orders_stream(ts.source(Lines(data.path)), fx, store, dead_letter_sink(store, letters)).into(
+            ts.fold(0, lambda total, n: total + n), on_report=reports.append, progress=progress
+        )
+        report = reports[0]
+        write(f"streamed {data.events:,} events in {time.perf_counter() - started:.2f} s: {written:,} orders written, "
+              f"{len(letters):,} malformed events dead-lettered, {report.stage('price').retried:,} FX "
+              f"calls retried")  # fmt: skip
+        write(report.table())
+        if letters:
+            first = letters[0]
+            write(f"e.g. dead letter from stage {first.stage!r}: {first.exception}")
+
+        # The same events through the batch Pipeline: its steps are the stream's stages.
+        batch_started = time.perf_counter()
+        results = await orders_pipeline(FxService()).stream(Lines(data.path), concurrency=32).collect()
+        priced = [r.unwrap() for r in results if isinstance(r.value_or(None), PricedOrder)]
+        failed_steps = [r.failure().step for r in results if not isinstance(r.value_or(None), PricedOrder)]
+        stored = store.totals()
+        same = len(priced) == len(stored) and all(stored.get(p.order.order_id) == str(p.total_eur) for p in priced)
+        write(f"batch Pipeline: {len(priced):,} priced, {len(failed_steps):,} failed (steps: "
+              f"{', '.join(sorted(set(failed_steps))) or '-'}) in {time.perf_counter() - batch_started:.2f} s; "
+              f"same totals as the stream: {'yes' if same else 'NO'}")  # fmt: skip
+        return {
+            "orders": store.count("orders"),
+            "dead_letters": store.count("dead_letters"),
+            "written": written,
+            "batch_priced": len(priced),
+            "batch_failed": len(failed_steps),
+            "same": int(same),
+        }
+    finally:
+        store.close()
 
 
-class FxService:
-    """A stand-in for a remote FX service: 1-3 ms of latency per call, and a seeded 10% of calls fail with a
-    transient ConnectionError."""
-
-    def __init__(self, seed: int = 11) -> None:
-        self.rng = random.Random(seed)
-        self.calls = 0
-
-    async def price(self, order: Order) -> PricedOrder:
-        self.calls += 1
-        await asyncio.sleep(0.001 + (order.id % 3) / 1000)
-        if self.rng.random() < 0.10:
-            raise ConnectionError(f"fx service unavailable for order {order.id}")
-        return PricedOrder(order, fx_rate=0.92)
-
-
-RETRY = ts.Retry(5, ts.Backoff.exponential(initial=0.002, factor=2, max=0.05, jitter=0.5), retry_on=(ConnectionError,))
-
-
-def build(lines: list[str], fx: FxService, dead: ts.Sink[ts.DeadLetter[str], object]) -> ts.Source[list[PricedOrder]]:
-    return (
-        ts.source(lines)
-        | ts.map(parse, on_error="skip", dead_letter=dead)  # malformed -> dead letters
-        | ts.map(fx.price, concurrency=16, retry=RETRY, name="price")  # transient failures are retried
-        | ts.batch(500)
-    )
-
-
-def pipeline() -> ts.Source[list[PricedOrder]]:
-    """The demo pipeline over 5,000 generated lines, for ``typedstream run|graph examples/demo.py:pipeline``."""
-    return build(generate_lines(5_000), FxService(), ts.for_each(lambda letter: None))
-
-
-async def main() -> None:
-    lines = generate_lines(5_000)
-    fx = FxService()
-    dead: list[ts.DeadLetter[str]] = []
-    totals = {"orders": 0, "eur": 0.0}
-
-    def add_up(batch: list[PricedOrder]) -> None:
-        totals["orders"] += len(batch)
-        totals["eur"] += sum(p.amount_eur for p in batch)
-
-    report = await build(lines, fx, ts.for_each(dead.append)).tap(add_up).run(progress=sys.stderr.isatty())
-    print(f"read {len(lines)} lines, priced {totals['orders']} orders, {len(dead)} malformed lines dead-lettered")
-    if dead:
-        first = dead[0]
-        print(f"  e.g. {first.element!r} in stage {first.stage!r}: {type(first.exception).__name__}: {first.exception}")
-    print(f"total {totals['eur']:,.2f} EUR in {report.wall_time:.2f} s ({totals['orders'] / report.wall_time:,.0f} orders/s)")
-    print(report.table())
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=30_000, help="events to generate (default 30,000)")
+    parser.add_argument("--data", type=Path, default=None, help="the JSON-lines data set (default data/orders-N.jsonl)")
+    parser.add_argument("--db", type=Path, default=ROOT / "data" / "orders.sqlite", help="the SQLite database")
+    parser.add_argument("--progress", action="store_true", default=sys.stderr.isatty(), help="live progress")
+    args = parser.parse_args(argv)
+    path: Path = args.data or ROOT / "data" / f"orders-{args.events}.jsonl"
+    data = generate(path, args.events)  # deterministic: regenerating gives the same file
+    print(f"data set {path} ({data.events:,} events, {len(data.malformed):,} malformed); database {args.db}")
+    figures = asyncio.run(run_demo(data, args.db, progress=args.progress))
+    return 0 if figures["same"] else 1
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(main())
