@@ -315,3 +315,20 @@ def test_no_any_in_public_signatures() -> None:
     assert checked > 200, f"only {checked} annotations found: the walk over the public API is broken"
     if offenders:
         pytest.fail("Any in public signatures:\n" + "\n".join(offenders), pytrace=False)
+
+
+# -- the migration guide ----------------------------------------------------------------------------------------
+
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
+
+
+def test_migration_guide_examples(tmp_path: Path, mypy_cache: Path) -> None:
+    """docs/migration.md's Python blocks, in order, are one module: both checkers pass it and it runs."""
+    blocks = PYTHON_BLOCK.findall((ROOT / "docs" / "migration.md").read_text())
+    assert len(blocks) >= 6
+    module = tmp_path / "migration_guide.py"
+    module.write_text("\n\n".join(blocks))
+    assert run_mypy([module], mypy_cache) == []
+    assert run_pyright([module], write_pyright_config(tmp_path)) == []
+    proc = _run([sys.executable, str(module)], "migration_guide.py")
+    assert proc.returncode == 0, proc.stderr
