@@ -350,3 +350,36 @@ def test_bad_definitions_fail_when_built() -> None:
         p.each("b", items=lambda x: [x], f=str, into=lambda x, ys: ys, concurrency=0)
     with pytest.raises(TypeError, match="name must be a non-empty str"):
         ts.Pipeline("", int)
+
+
+async def test_step_duration_excludes_retry_waits() -> None:
+    calls = 0
+
+    def flaky(x: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            raise ConnectionError(x)
+        return x
+
+    result = await ts.Pipeline("p", int).step("flaky", flaky, retry=ts.Retry(3, ts.Backoff.constant(0.05))).run(1)
+    [record] = result.steps
+    assert record.attempts == 3 and record.duration < 0.02 and result.duration >= 0.1
+
+
+async def test_each_skip_sends_skipped_items_to_a_dead_letter_sink() -> None:
+    dead: list[ts.DeadLetter[str]] = []
+
+    def into(o: Order, prices: list[int]) -> Priced:
+        return Priced(o.id, prices)
+
+    p = ts.Pipeline("orders", Order).each(
+        "price", items=lambda o: o.lines, f=price_of, into=into, on_error="skip", dead_letter=ts.for_each(dead.append)
+    )
+    result = await p.run(Order(3, ("a", "bad", "bb", "bad")))
+    assert result.state == Priced(3, [1, 2])
+    assert [(d.element, d.stage, type(d.exception)) for d in dead] == [("bad", "price", ValueError)] * 2
+    with pytest.raises(ValueError, match="needs on_error='skip'"):
+        ts.Pipeline("orders", Order).each(
+            "price", items=lambda o: o.lines, f=price_of, into=into, dead_letter=ts.for_each(dead.append)
+        )

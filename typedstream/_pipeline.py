@@ -22,8 +22,10 @@ from . import _op
 from ._kernels import Caught, StepKernel
 from ._metrics import now
 from ._op import Op
+from ._errors import DeadLetter
 from ._report import RunReport
 from ._retry import Retry
+from ._sink import Sink
 from ._source import Source, source
 from ._stream import Stream
 
@@ -231,6 +233,7 @@ class Pipeline(Generic[In, S]):
         f: Callable[[X], Coroutine[Any, Any, Y]],
         into: Callable[[S, list[Y]], S2],
         on_error: Literal["fail", "skip"] = "fail",
+        dead_letter: Sink[DeadLetter[X], object] | None = None,
         concurrency: int = 1,
         retry: Retry | None = None,
         timeout: float | None = None,
@@ -244,6 +247,7 @@ class Pipeline(Generic[In, S]):
         f: Callable[[X], Y],
         into: Callable[[S, list[Y]], S2],
         on_error: Literal["fail", "skip"] = "fail",
+        dead_letter: Sink[DeadLetter[X], object] | None = None,
         concurrency: int = 1,
         retry: Retry | None = None,
         timeout: float | None = None,
@@ -256,6 +260,7 @@ class Pipeline(Generic[In, S]):
         f: Callable[[Any], Any],
         into: Callable[[S, list[Any]], Any],
         on_error: Literal["fail", "skip", "collect"] = "fail",
+        dead_letter: Sink[DeadLetter[Any], object] | None = None,
         concurrency: int = 1,
         retry: Retry | None = None,
         timeout: float | None = None,
@@ -263,18 +268,23 @@ class Pipeline(Generic[In, S]):
         """A list step: apply ``f`` (sync or async, up to ``concurrency`` at once, in order) to each item of
         ``items(state)``, then ``into(state, results)`` makes the next state. ``on_error``: ``"fail"`` fails the
         step at the first failing item; ``"skip"`` leaves failing items out; ``"collect"`` keeps every item's
-        ``Result`` (``Failure(exception)`` for a failing one). ``retry``/``timeout`` apply to the whole step."""
+        ``Result`` (``Failure(exception)`` for a failing one); with ``"skip"``, ``dead_letter`` receives each
+        skipped item as a ``DeadLetter``. ``retry``/``timeout`` apply to the whole step."""
         where = f"pipeline {self.name!r}, step {name!r}"
         for what, fn in (("items", items), ("f", f), ("into", into)):
             _op.check_callable(where, what, fn)
         if on_error not in ("fail", "skip", "collect"):
             raise ValueError(f"{where}: on_error must be 'fail', 'skip' or 'collect', got {on_error!r}")
         _op.check_count(where, "concurrency", concurrency, minimum=1)
+        if dead_letter is not None and (on_error != "skip" or not isinstance(dead_letter, Sink)):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise ValueError(f"{where}: dead_letter= takes a Sink and needs on_error='skip', got {dead_letter!r}")
 
         async def each_item(state: Any) -> Any:
             xs = source(items(state))
             if on_error == "collect":
                 results: list[Any] = await xs.try_map(f, catch=Exception, concurrency=concurrency, name=name).collect()
+            elif on_error == "skip" and dead_letter is not None:
+                results = await xs.map(f, concurrency=concurrency, on_error="skip", dead_letter=dead_letter, name=name).collect()
             else:
                 skip: Literal["fail", "skip"] = on_error
                 results = await xs.map(f, concurrency=concurrency, on_error=skip, name=name).collect()

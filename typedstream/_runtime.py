@@ -198,7 +198,9 @@ class Stage:
                 self._rng = retry.rng()
             while attempts < retry.attempts and isinstance(exc, retry.retry_on):
                 self.retried += 1
+                waiting = now()
                 await retry.sleep(retry.backoff.delay(attempts, self._rng))
+                self.busy -= now() - waiting  # busy is time in user code; the element's latency keeps the wait
                 attempts += 1
                 try:
                     return await _call(fn, x)
