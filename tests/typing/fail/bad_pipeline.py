@@ -47,6 +47,8 @@ async def bad_steps() -> None:
     _g = parsed.each("size", items=lambda p: p.words, f=len, into=sized, on_error="collect")  # E: collect gives Results
     _h = parsed.each("size", items=lambda p: p.words, f=abs, into=sized)  # E: abs does not take str
     _i = parsed.each("size", items=lambda p: p.words, f=len, into=sized, on_error="retry")  # E: unknown strategy
+    ints: list[ts.DeadLetter[int]] = []
+    _j = parsed.each("size", items=lambda p: p.words, f=len, into=sized, on_error="skip", dead_letter=ts.for_each(ints.append))  # E: the items are str
 
 
 async def bad_runs() -> None:

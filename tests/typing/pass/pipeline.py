@@ -73,6 +73,11 @@ async def steps() -> None:
         parsed.each("size", items=lambda p: p.words, f=size, into=checked, on_error="collect"),
         ts.Pipeline[Raw, Checked],
     )
+    dead: list[ts.DeadLetter[str]] = []
+    assert_type(
+        parsed.each("size", items=lambda p: p.words, f=len, into=sized, on_error="skip", dead_letter=ts.for_each(dead.append)),
+        ts.Pipeline[Raw, Sized],
+    )
     assert_type(start.name, str)
     assert_type(start.step_names, tuple[str, ...])
     assert_type(start.input_type, type[Raw])
