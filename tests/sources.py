@@ -41,3 +41,23 @@ async def acounting(
     finally:
         if events is not None:
             events.append(label)
+
+
+class FailsFirst:
+    """A stage function (sync; ``asynchronous`` gives its async twin) that raises ConnectionError on its first
+    ``failures`` calls, then returns its argument: a transient fault for retry tests."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.__name__ = "flaky"
+
+    def __call__(self, x: int) -> int:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionError(x)
+        return x
+
+    async def asynchronous(self, x: int) -> int:
+        await asyncio.sleep(0)
+        return self(x)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import given, settings
+from sources import FailsFirst
 from hypothesis import strategies as st
 
 import typedstream as ts
@@ -309,17 +310,8 @@ def test_histogram_of_zero_durations() -> None:
 
 @pytest.mark.parametrize("concurrency", [1, 2])
 async def test_retry_waits_count_in_latency_but_not_in_busy_time(concurrency: int) -> None:
-    calls = 0
-
-    async def flaky(x: int) -> int:
-        nonlocal calls
-        calls += 1
-        if calls <= 2:
-            raise ConnectionError(x)
-        return x
-
     policy = ts.Retry(3, ts.Backoff.constant(0.05))
-    report = await ts.source([1]).map(flaky, retry=policy, concurrency=concurrency).run()
+    report = await ts.source([1]).map(FailsFirst(2).asynchronous, retry=policy, concurrency=concurrency, name="flaky").run()
     s = report.stage("flaky")
     assert s.retried == 2
     assert s.busy < 0.02  # three instant calls
@@ -327,14 +319,5 @@ async def test_retry_waits_count_in_latency_but_not_in_busy_time(concurrency: in
 
 
 async def test_retry_waits_are_not_busy_time_in_a_fused_stage_either() -> None:
-    calls = 0
-
-    def flaky(x: int) -> int:
-        nonlocal calls
-        calls += 1
-        if calls <= 2:
-            raise ConnectionError(x)
-        return x
-
-    report = await ts.source([1]).map(flaky, retry=ts.Retry(3, ts.Backoff.constant(0.05))).run()
+    report = await ts.source([1]).map(FailsFirst(2), retry=ts.Retry(3, ts.Backoff.constant(0.05))).run()
     assert report.stage("flaky").busy < 0.02 and report.wall_time >= 0.1

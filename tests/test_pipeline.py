@@ -14,6 +14,7 @@ from clock import VirtualClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from returns.result import Failure, Result, Success
+from sources import FailsFirst
 
 import typedstream as ts
 
@@ -353,16 +354,7 @@ def test_bad_definitions_fail_when_built() -> None:
 
 
 async def test_step_duration_excludes_retry_waits() -> None:
-    calls = 0
-
-    def flaky(x: int) -> int:
-        nonlocal calls
-        calls += 1
-        if calls <= 2:
-            raise ConnectionError(x)
-        return x
-
-    result = await ts.Pipeline("p", int).step("flaky", flaky, retry=ts.Retry(3, ts.Backoff.constant(0.05))).run(1)
+    result = await ts.Pipeline("p", int).step("flaky", FailsFirst(2), retry=ts.Retry(3, ts.Backoff.constant(0.05))).run(1)
     [record] = result.steps
     assert record.attempts == 3 and record.duration < 0.02 and result.duration >= 0.1
 
