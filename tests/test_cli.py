@@ -66,6 +66,13 @@ PIPES = textwrap.dedent(
 
 
     not_a_pipeline = 3
+
+
+    def halve(x: int) -> int:
+        return 10 // x
+
+
+    batch = ts.Pipeline("batch", int).step("halve", halve).step("show", str)
     '''
 )
 
@@ -156,7 +163,7 @@ def test_the_report_is_printed_for_a_failed_run_too(pipes: Path) -> None:
         (["run", "nosuchmodule:x"], "no module named 'nosuchmodule'"),
         (["run", "missing.py:x"], "no such file: missing.py"),
         (["run", "pipes:nothing"], "pipes has no attribute 'nothing'"),
-        (["run", "pipes:not_a_pipeline"], "is of type int, not a Stream, a Source or a function returning a Source"),
+        (["run", "pipes:not_a_pipeline"], "is of type int, not a Stream, a Pipeline, a Source or a function returning a Source"),
         (["run", "pipes:needs_args"], "is a function that needs arguments"),
         (["run", "pipes:not_a_source"], "pipes:not_a_source() returned int, not a Source"),
         (["run", "pipes"], "expected MODULE:ATTR"),
@@ -167,6 +174,16 @@ def test_the_report_is_printed_for_a_failed_run_too(pipes: Path) -> None:
 )
 def test_bad_targets_give_one_line_and_a_non_zero_exit(pipes: Path, args: list[str], message: str) -> None:
     assert message in one_error_line(typedstream(*args, cwd=pipes))
+
+
+def test_run_and_graph_a_batch_pipeline(pipes: Path) -> None:
+    result = typedstream("run", "pipes:batch", "--report", "none", cwd=pipes, stdin="5\n0\n2\n")
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[0] == {"ok": "2"} and out[2] == {"ok": "5"}
+    assert out[1]["error"].startswith("StepError: pipeline 'batch': step 'halve' failed after 1 attempt(s): ZeroDivisionError")
+    shown = typedstream("graph", "pipes:batch", cwd=pipes)
+    assert shown.returncode == 0 and '["halve<br/>step<br/>int → int"]' in shown.stdout, shown
 
 
 def test_an_output_that_is_not_json_names_the_element(pipes: Path) -> None:

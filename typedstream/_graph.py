@@ -37,7 +37,7 @@ class Node:
         if guard is not None:
             if guard.retry is not None:
                 detail.append(f"retry {guard.retry.attempts}")
-            if guard.catch:
+            if guard.catch and op.kind != "step":  # a Pipeline step catches everything into its StepError
                 detail.append("catch " + " | ".join(c.__name__ for c in guard.catch))
             if guard.skip:
                 detail.append("skip" + (" → dead letters" if guard.dead_letter is not None else ""))

@@ -39,7 +39,7 @@ X = TypeVar("X")
 Y = TypeVar("Y")
 
 StepStatus = Literal["ok", "failed", "not_run"]
-RESERVED = frozenset({"source", "input"})  # stage names the facade uses itself
+RESERVED = frozenset({"source", "input", "start"})  # stage names the facade uses itself
 
 
 class StepError(Exception):
@@ -298,7 +298,7 @@ class Pipeline(Generic[In, S]):
         """The steps as a stream stage: each input becomes ``Success(final state)`` or ``Failure(StepError)``;
         ``concurrency`` inputs are in each step at once (outputs stay in input order)."""
         _op.check_count(f"pipeline {self.name!r}", "concurrency", concurrency, minimum=1)
-        start = _op.element("map", Success, name="input")
+        start = _op.element("map", Success, name="start")
         return Stream((start, *(self._op(step, concurrency) for step in self._steps)))
 
     def stream(

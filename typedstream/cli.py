@@ -4,8 +4,8 @@
                                 [--report table|json|none]
     typedstream graph MODULE:ATTR [--format mermaid|dot]
 
-MODULE is a dotted module name or a path to a ``.py`` file; ATTR names a ``Stream`` (fed the input), a
-``Source`` or a function of no arguments returning a ``Source``. Outputs go to ``--output`` one per line, the
+MODULE is a dotted module name or a path to a ``.py`` file; ATTR names a ``Stream`` or a batch ``Pipeline`` (fed
+the input), a ``Source`` or a function of no arguments returning a ``Source``. Outputs go to ``--output`` one per line, the
 report to stderr. Any error gives one line on stderr and exit status 1 (2 for bad usage).
 """
 
@@ -25,7 +25,10 @@ from typing import IO, Any, Literal, cast
 
 from typing_extensions import TypeIs
 
+from returns.result import Failure, Success
+
 from ._graph import graph
+from ._pipeline import Pipeline
 from ._report import RunReport
 from ._sink import Sink
 from ._source import Source, source
@@ -54,6 +57,8 @@ def load(target: str) -> Source[Any] | Stream[Any, Any]:
             raise CommandError(f"{module_name} has no attribute {attr!r}") from None
     if _is_pipeline(obj):
         return obj
+    if _is_batch(obj):  # a batch Pipeline runs as its stream: one Result per input
+        return obj.as_stream()
     if callable(obj):
         try:
             inspect.signature(obj).bind()
@@ -66,12 +71,16 @@ def load(target: str) -> Source[Any] | Stream[Any, Any]:
             return made
         raise CommandError(f"{target}() returned {type(made).__name__}, not a Source")
     raise CommandError(
-        f"{target} is of type {type(obj).__name__}, not a Stream, a Source or a function returning a Source"
+        f"{target} is of type {type(obj).__name__}, not a Stream, a Pipeline, a Source or a function returning a Source"
     )
 
 
 def _is_pipeline(x: object) -> TypeIs[Source[Any] | Stream[Any, Any]]:
     return isinstance(x, (Source, Stream))
+
+
+def _is_batch(x: object) -> TypeIs[Pipeline[Any, Any]]:
+    return isinstance(x, Pipeline)
 
 
 def _is_source(x: object) -> TypeIs[Source[Any]]:
@@ -116,6 +125,11 @@ def read(stream: IO[str], name: str, fmt: Format) -> Iterator[object]:
 
 
 def _jsonable(x: object) -> object:
+    if isinstance(x, Success):
+        return {"ok": cast("Success[object]", x).unwrap()}
+    if isinstance(x, Failure):
+        error = cast("Failure[object]", x).failure()
+        return {"error": f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else error}
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return dataclasses.asdict(x)
     if isinstance(x, (set, frozenset, tuple)):
