@@ -638,6 +638,75 @@ def _time_checker(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float
     return time.perf_counter() - t0, proc.returncode, (proc.stdout + proc.stderr).strip()
 
 
+# ------------------------------------------------------------------------------------- W5 (the batch facade)
+
+
+@dataclass(frozen=True, slots=True)
+class Acc:
+    """A W5 state record."""
+
+    x: int
+    total: int = 0
+
+
+def w5(n: int, rounds: int) -> Section:
+    """The cost of the batch Pipeline facade: three sync steps over ``n`` inputs, run one input at a time as the
+    batch loop did, and streamed; against the batch for loop with a try/except and retry per step."""
+
+    def start(x: int) -> Acc:
+        return Acc(x)
+
+    def add(a: Acc) -> Acc:
+        return Acc(a.x, a.total + a.x)
+
+    def double(a: Acc) -> Acc:
+        return Acc(a.x, a.total * 2)
+
+    steps = (start, add, double)
+    retry = ts.Retry(3, ts.Backoff.none())
+    pipeline = ts.Pipeline("w5", int).step("start", start, retry=retry).step("add", add, retry=retry).step(
+        "double", double, retry=retry
+    )
+    expected = sum(2 * x for x in range(n))
+
+    def batch_loop() -> int:
+        total = 0
+        for x in range(n):
+            state: object = x
+            for step in steps:
+                for attempt in range(3):
+                    try:
+                        state = step(state)  # type: ignore[arg-type]
+                        break
+                    except Exception:
+                        if attempt == 2:
+                            raise
+            total += cast(Acc, state).total
+        return total
+
+    async def run_each() -> int:
+        total = 0
+        for x in range(n):
+            total += (await pipeline.run(x)).state.total
+        return total
+
+    async def streamed() -> int:
+        return sum(r.unwrap().total for r in await pipeline.stream(range(n)).collect())
+
+    contenders = [
+        Contender.sync("batch for loop (try/except + retry per step)", batch_loop),
+        Contender.coro("Pipeline.run(x) per input", run_each),
+        Contender.coro("Pipeline.stream(inputs)", streamed),
+    ]
+    rows = measure(contenders, rounds, check=lambda r: r == expected, show=lambda r: f"{r:,}" if isinstance(r, int) else repr(r))
+    rows[0].reference = True
+    sec = Section("W5", f"W5  batch Pipeline facade: {n:,} inputs through 3 sync steps with retry=   (best of {rounds})", rows)
+    per = {r.name: r.best / n * 1e6 for r in rows}
+    sec.lines.append("  per input: " + ", ".join(f"{name.split(' (')[0]} {us:.1f} us" for name, us in per.items()))
+    sec.verdicts.append((f"Pipeline.stream per input: {rows[2].best / n * 1e6:.1f} us; run(x): {rows[1].best / n * 1e6:.0f} us", None))
+    return sec
+
+
 def w4(stages: int, rounds: int) -> Section:
     sec = Section(
         "W4",
@@ -750,7 +819,7 @@ def print_section(sec: Section) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", help="comma-separated workloads: W1,W2,W2b,W3,W4")
+    parser.add_argument("--only", help="comma-separated workloads: W1,W2,W2b,W3,W4,W5")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds")
     parser.add_argument("--rounds", type=int, help="timed rounds per contender (default 5, or 3 with --quick)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
@@ -767,6 +836,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "W2b": lambda: w2b(400, min(rounds, 3)),
         "W3": lambda: w3(w3_n, w3_proc),
         "W4": lambda: w4(100, min(rounds, 3)),
+        "W5": lambda: w5(2_000 if quick else 20_000, min(rounds, 3)),
     }
     chosen = list(workloads)
     if args.only:

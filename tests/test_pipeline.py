@@ -339,8 +339,8 @@ def test_bad_definitions_fail_when_built() -> None:
     p = ts.Pipeline("p", int).step("a", lambda x: x)
     with pytest.raises(ValueError, match="step name 'a' is already used"):
         p.step("a", lambda x: x)
-    with pytest.raises(ValueError, match="'input' is reserved"):
-        p.step("input", lambda x: x)
+    with pytest.raises(ValueError, match="'source' is reserved"):
+        p.step("source", lambda x: x)
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         p.step("b", lambda x: x, timeout=0)
     with pytest.raises(TypeError, match="retry must be a Retry"):

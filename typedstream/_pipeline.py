@@ -39,7 +39,8 @@ X = TypeVar("X")
 Y = TypeVar("Y")
 
 StepStatus = Literal["ok", "failed", "not_run"]
-RESERVED = frozenset({"source", "input", "start"})  # stage names the facade uses itself
+START = "(start)"  # the stage that wraps each input in Success
+RESERVED = frozenset({"source", START})  # stage names a run of the facade uses itself
 
 
 class StepError(Exception):
@@ -132,10 +133,11 @@ class Pipeline(Generic[In, S]):
         async for r in p.stream(raws, concurrency=8): ...   # many inputs: Result[Priced, StepError] each
     """
 
-    __slots__ = ("name", "_input_type", "_steps")
+    __slots__ = ("name", "_input_type", "_steps", "_compiled")
     name: str
     _input_type: type[object]
     _steps: tuple[_Step, ...]
+    _compiled: dict[int, Stream[Any, Any]]  # as_stream() per concurrency: built once (ops are immutable)
 
     # ``__new__``, not ``__init__``: it types ``Pipeline(name, T)`` as ``Pipeline[T, T]`` in both checkers.
     def __new__(cls, name: str, input_type: type[T]) -> Pipeline[T, T]:
@@ -148,7 +150,7 @@ class Pipeline(Generic[In, S]):
     @classmethod
     def _make(cls, name: str, input_type: type[object], steps: tuple[_Step, ...]) -> Pipeline[Any, Any]:
         new: Pipeline[Any, Any] = object.__new__(cls)
-        new.name, new._input_type, new._steps = name, input_type, steps
+        new.name, new._input_type, new._steps, new._compiled = name, input_type, steps, {}
         return new
 
     @property
@@ -297,9 +299,12 @@ class Pipeline(Generic[In, S]):
     def as_stream(self, *, concurrency: int = 1) -> Stream[In, Result[S, StepError]]:
         """The steps as a stream stage: each input becomes ``Success(final state)`` or ``Failure(StepError)``;
         ``concurrency`` inputs are in each step at once (outputs stay in input order)."""
-        _op.check_count(f"pipeline {self.name!r}", "concurrency", concurrency, minimum=1)
-        start = _op.element("map", Success, name="start")
-        return Stream((start, *(self._op(step, concurrency) for step in self._steps)))
+        compiled = self._compiled.get(concurrency)
+        if compiled is None:
+            _op.check_count(f"pipeline {self.name!r}", "concurrency", concurrency, minimum=1)
+            start = _op.element("map", Success, name=START)
+            compiled = self._compiled[concurrency] = Stream((start, *(self._op(s, concurrency) for s in self._steps)))
+        return compiled
 
     def stream(
         self, inputs: Iterable[In] | AsyncIterable[In], *, concurrency: int = 1
