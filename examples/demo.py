@@ -33,7 +33,7 @@ def pipeline() -> ts.Source[int]:
     data = ROOT / "data" / "orders-5000.jsonl"
     if not data.exists():
         generate(data, 5_000)
-    store = Store(ROOT / "data" / "orders-cli.sqlite")
+    store = Store(Path(":memory:"))  # the command shows the batches written; the main job keeps a database
     return orders_stream(ts.source(Lines(data)), FxService(), store, ts.for_each(lambda letter: None))
 
 

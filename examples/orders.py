@@ -191,7 +191,8 @@ class Store:
     replaces rows instead of adding them."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, check_same_thread=False)  # used from one worker thread at a time
         self.db.executescript(
             """

@@ -120,6 +120,19 @@ def test_run_lines_from_a_file_into_a_file(pipes: Path) -> None:
     assert result.stdout == result.stderr == ""
 
 
+def test_input_files_with_a_bom_crlf_or_a_stray_cr(pipes: Path) -> None:
+    (pipes / "in.jsonl").write_bytes(b'\xef\xbb\xbf{"x": 1}\r\n{"x": 3}\r\n')
+    result = typedstream("run", "pipes:doubler", "--input", "in.jsonl", "--report", "none", cwd=pipes)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "6"]
+    (pipes / "in.txt").write_bytes(b"a\rb\nc\n")
+    result = typedstream(
+        "run", "pipes:shouter", "--format", "lines", "--input", "in.txt", "--output", "out.txt", "--report", "none",
+        cwd=pipes,
+    )  # fmt: skip
+    assert (pipes / "out.txt").read_bytes() == b"A\rB\nC\n"  # a line ends at \n only, as on stdin
+
+
 def test_run_writes_dataclass_records_as_json(pipes: Path) -> None:
     result = typedstream("run", "pipes:points", "--report", "none", cwd=pipes, stdin='{"x": 1}\n{"x": 5}\n')
     assert result.returncode == 0, result.stderr

@@ -321,3 +321,106 @@ async def test_retry_waits_count_in_latency_but_not_in_busy_time(concurrency: in
 async def test_retry_waits_are_not_busy_time_in_a_fused_stage_either() -> None:
     report = await ts.source([1]).map(FailsFirst(2), retry=ts.Retry(3, ts.Backoff.constant(0.05))).run()
     assert report.stage("flaky").busy < 0.02 and report.wall_time >= 0.1
+
+
+# ------------------------------------------------------------------ edge cases found in review (regressions)
+
+
+async def test_a_cancellation_while_the_run_closes_still_reports_and_closes_everything() -> None:
+    reports: list[ts.RunReport] = []
+    owner: list[asyncio.Task[int]] = []
+
+    async def first_then_cancelled(chunks: AsyncIterator[list[int]]) -> int:
+        async for chunk in chunks:
+            asyncio.get_running_loop().call_soon(owner[0].cancel)  # lands while the run is being closed
+            return chunk[0]
+        return -1
+
+    async def nap_short(x: int) -> int:
+        await asyncio.sleep(0.01)
+        return x
+
+    for progress in (False, True):
+        options: ts.RunOptions = {"on_report": reports.append}
+        if progress:
+            options.update({"on_progress": lambda r: None, "interval": 10.0})
+        src = ts.source(range(1000)).map(nap_short, concurrency=4)
+        owner[:] = [asyncio.create_task(src.into(ts.Sink(first_then_cancelled, name="f"), **options))]
+        with pytest.raises(asyncio.CancelledError):
+            await owner[0]
+        # the leak check (conftest) fails the test if a worker or the watcher outlived the run
+    assert len(reports) == 2
+
+
+async def test_a_progress_error_while_iteration_waits_upstream_ends_the_run() -> None:
+    def bad(report: ts.RunReport) -> None:
+        raise Boom("progress")
+
+    async def stuck() -> AsyncIterator[int]:
+        yield 1
+        await asyncio.sleep(3600)
+        yield 2
+
+    async def consume() -> None:
+        async with ts.source(stuck()).stream(on_progress=bad, interval=0.05) as it:
+            async for _ in it:
+                pass
+
+    with pytest.raises(Boom, match="progress"):
+        await asyncio.wait_for(consume(), 2.0)
+
+
+async def test_a_progress_error_just_before_iteration_ends_is_not_swallowed() -> None:
+    def bad(report: ts.RunReport) -> None:
+        raise Boom("progress")
+
+    async def slow_end() -> AsyncIterator[int]:
+        yield 1
+        await asyncio.sleep(0.3)
+
+    reports: list[ts.RunReport] = []
+    with pytest.raises(Boom, match="progress"):
+        async with ts.source(slow_end()).stream(on_progress=bad, interval=0.05, on_report=reports.append) as it:
+            async for _ in it:
+                pass
+    assert [r.outcome for r in reports] == ["failed"]
+
+
+async def test_busy_time_is_never_negative_while_retrying() -> None:
+    snapshots: list[float] = []
+    policy = ts.Retry(2, ts.Backoff.constant(0.3))
+    await ts.source([1]).map(FailsFirst(1).asynchronous, retry=policy, name="flaky").run(
+        on_progress=lambda r: snapshots.append(r.stage("flaky").busy), interval=0.05
+    )
+    assert snapshots and min(snapshots) >= 0
+
+
+async def test_items_counts_what_iteration_delivered() -> None:
+    reports: list[ts.RunReport] = []
+    async with ts.source(range(1000)).map(inc).stream(on_report=reports.append) as it:
+        async for x in it:
+            if x == 5:
+                break
+    assert reports[0].items == 5
+
+
+async def test_a_stream_block_that_never_pulls_reports_once_and_checks_its_options() -> None:
+    reports: list[ts.RunReport] = []
+    async with ts.source(range(3)).map(inc).stream(on_report=reports.append):
+        pass
+    [report] = reports
+    assert report.outcome == "completed" and report.items == 0
+    assert [s.name for s in report.stages] == ["source", "inc"]
+    with pytest.raises(ValueError, match="interval"):
+        async with ts.source(range(3)).stream(interval=-1):
+            pass
+
+
+async def test_a_pool_failure_note_names_the_stage_as_the_report_does() -> None:
+    async def fail(x: int) -> int:
+        await asyncio.sleep(0)
+        raise Boom(x)
+
+    with pytest.raises(Boom) as info:
+        await ts.source(range(4)).map(inc, name="f").map(fail, concurrency=4, name="f").collect()
+    assert any("stage 'f#2'" in note for note in getattr(info.value, "__notes__", []))

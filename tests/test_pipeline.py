@@ -375,3 +375,18 @@ async def test_each_skip_sends_skipped_items_to_a_dead_letter_sink() -> None:
         ts.Pipeline("orders", Order).each(
             "price", items=lambda o: o.lines, f=price_of, into=into, dead_letter=ts.for_each(dead.append)
         )
+
+
+async def test_each_retries_each_item_before_its_strategy_applies() -> None:
+    flaky = FailsFirst(1)  # the first item's first call fails transiently
+
+    def into(o: Order, prices: list[int]) -> Priced:
+        return Priced(o.id, prices)
+
+    def price(line: str) -> int:
+        return flaky(len(line))
+
+    policy = ts.Retry(2, ts.Backoff.none(), retry_on=(ConnectionError,))
+    p = ts.Pipeline("orders", Order).each("price", items=lambda o: o.lines, f=price, into=into, on_error="skip", retry=policy)
+    result = await p.run(Order(1, ("a", "bb")))
+    assert result.state == Priced(1, [1, 2]) and flaky.calls == 3  # retried, not skipped

@@ -22,6 +22,7 @@ __all__ = ["graph"]
 class Node:
     stage: Stage
     inputs: list[Node] = field(default_factory=list["Node"])
+    shown_as: str | None = None  # a Stream's origin is its input, though a run names it "source"
 
     @property
     def id(self) -> str:
@@ -29,7 +30,7 @@ class Node:
 
     def label(self) -> list[str]:
         op = self.stage.op
-        lines = [self.stage.name]
+        lines = [self.shown_as or self.stage.name]
         detail = [op.kind] if op.kind not in (self.stage.name, "source") else []
         if op.concurrency > 1:
             detail.append(f"x{op.concurrency}" + ("" if op.ordered else " unordered"))
@@ -51,20 +52,21 @@ class Node:
 def plan(pipeline: Source[object] | Stream[Never, object]) -> list[Node]:
     """The stages a run of ``pipeline`` would have, named as the run names them, in the same order."""
     nodes: list[Node] = []
-    origin = "input" if isinstance(pipeline, Stream) else "source"  # a Stream is fed from outside
-    _walk(Run(), origin, pipeline._ops, nodes)  # pyright: ignore[reportPrivateUsage]
+    _walk(Run(), pipeline._ops, nodes)  # pyright: ignore[reportPrivateUsage]
+    if isinstance(pipeline, Stream):
+        nodes[0].shown_as = "input"  # a Stream is fed from outside
     return nodes
 
 
-def _walk(run: Run, origin: str, ops: tuple[Op, ...], nodes: list[Node]) -> Node:
+def _walk(run: Run, ops: tuple[Op, ...], nodes: list[Node]) -> Node:
     """Append the nodes of one chain; return its last."""
-    prev = Node(run.stage(Op(name=origin, kind="source")))
+    prev = Node(run.stage(Op(name="source", kind="source")))
     nodes.append(prev)
     for op in ops:
         node = Node(run.stage(op), [prev])
         nodes.append(node)
         for src in op.sources:  # merge/concat/zip: their sources are compiled after the stage, as in a run
-            node.inputs.append(_walk(run, "source", src._ops, nodes))
+            node.inputs.append(_walk(run, src._ops, nodes))
         prev = node
     return prev
 

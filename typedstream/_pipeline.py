@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
-from collections.abc import AsyncIterable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
@@ -137,7 +137,7 @@ class Pipeline(Generic[In, S]):
     name: str
     _input_type: type[object]
     _steps: tuple[_Step, ...]
-    _compiled: dict[int, Stream[Any, Any]]  # as_stream() per concurrency: built once (ops are immutable)
+    _compiled: dict[int, object]  # as_stream() per concurrency: built once (ops are immutable)
 
     # ``__new__``, not ``__init__``: it types ``Pipeline(name, T)`` as ``Pipeline[T, T]`` in both checkers.
     def __new__(cls, name: str, input_type: type[T]) -> Pipeline[T, T]:
@@ -188,6 +188,10 @@ class Pipeline(Generic[In, S]):
         *,
         retry: Retry | None = None,
         timeout: float | None = None,
+    ) -> Pipeline[In, S2]: ...
+    @overload
+    def step(
+        self, name: str, f: Callable[[S], Awaitable[S2]], *, retry: Retry | None = None, timeout: float | None = None
     ) -> Pipeline[In, S2]: ...
     @overload
     def step(
@@ -271,7 +275,8 @@ class Pipeline(Generic[In, S]):
         ``items(state)``, then ``into(state, results)`` makes the next state. ``on_error``: ``"fail"`` fails the
         step at the first failing item; ``"skip"`` leaves failing items out; ``"collect"`` keeps every item's
         ``Result`` (``Failure(exception)`` for a failing one); with ``"skip"``, ``dead_letter`` receives each
-        skipped item as a ``DeadLetter``. ``retry``/``timeout`` apply to the whole step."""
+        skipped item as a ``DeadLetter``. ``retry`` applies to each item (an item is skipped, collected or fails
+        the step only once its retries are spent); ``timeout`` bounds the whole step."""
         where = f"pipeline {self.name!r}, step {name!r}"
         for what, fn in (("items", items), ("f", f), ("into", into)):
             _op.check_callable(where, what, fn)
@@ -284,15 +289,16 @@ class Pipeline(Generic[In, S]):
         async def each_item(state: Any) -> Any:
             xs = source(items(state))
             if on_error == "collect":
-                results: list[Any] = await xs.try_map(f, catch=Exception, concurrency=concurrency, name=name).collect()
-            elif on_error == "skip" and dead_letter is not None:
-                results = await xs.map(f, concurrency=concurrency, on_error="skip", dead_letter=dead_letter, name=name).collect()
+                caught = xs.try_map(f, catch=Exception, concurrency=concurrency, retry=retry, name=name)
+                results: list[Any] = await caught.collect()
             else:
-                skip: Literal["fail", "skip"] = on_error
-                results = await xs.map(f, concurrency=concurrency, on_error=skip, name=name).collect()
+                kept = xs.map(f, concurrency=concurrency, retry=retry, on_error=on_error, dead_letter=dead_letter, name=name)
+                results = await kept.collect()
             return into(state, results)
 
-        return self._then(name, each_item, retry, timeout)
+        if retry is not None and not isinstance(retry, Retry):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise TypeError(f"{where}: retry must be a Retry or None, got {retry!r}")
+        return self._then(name, each_item, None, timeout)
 
     # -- running ------------------------------------------------------------------------------------------
 
@@ -303,8 +309,8 @@ class Pipeline(Generic[In, S]):
         if compiled is None:
             _op.check_count(f"pipeline {self.name!r}", "concurrency", concurrency, minimum=1)
             start = _op.element("map", Success, name=START)
-            compiled = self._compiled[concurrency] = Stream((start, *(self._op(s, concurrency) for s in self._steps)))
-        return compiled
+            compiled = self._compiled[concurrency] = Stream[Any, Any]((start, *(self._op(s, concurrency) for s in self._steps)))
+        return cast("Stream[In, Result[S, StepError]]", compiled)
 
     def stream(
         self, inputs: Iterable[In] | AsyncIterable[In], *, concurrency: int = 1

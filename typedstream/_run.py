@@ -49,16 +49,20 @@ def metrics(st: Stage) -> StageMetrics:
 
 
 class _Scope:
-    """One run's bookkeeping around the engine: the clock, the progress watcher, the final report."""
+    """One run's bookkeeping around the engine: the compiled chain, the clock, the progress watcher, the final
+    report. Compiling runs no user code, so a scope can be made before the first pull."""
 
-    def __init__(self, options: RunOptions) -> None:
+    def __init__(self, src: Source[Any], options: RunOptions) -> None:
         _check(options)
         self.run = Run()
+        self.chunks = compile_source(src, self.run, self.run.output)
         self.options = options
         self.started_at = time.time()
         self.started = now()
+        self.delivered: int | None = None  # elements yielded by iteration (None: a sink took the chunks)
+        self.ended = False
         self.watch_error: Exception | None = None
-        self.owner: asyncio.Task[Any] | None = None
+        self.owner: asyncio.Task[Any] | None = None  # the task to interrupt if the progress callback fails
         self.display: Any = None
         self.watcher: asyncio.Task[None] | None = None
         callbacks: list[Callable[[RunReport], object]] = []
@@ -75,7 +79,7 @@ class _Scope:
 
     def snapshot(self, outcome: Outcome, error: BaseException | None = None) -> RunReport:
         return RunReport(
-            items=self.run.output.received,
+            items=self.run.output.received if self.delivered is None else self.delivered,
             wall_time=now() - self.started,
             stages=tuple(metrics(st) for st in self.run.stages),
             outcome=outcome,
@@ -103,26 +107,36 @@ class _Scope:
         return None
 
     async def end(self, error: BaseException | None) -> RunReport:
-        """Stop the watcher, close the run, build the report and hand it out. Returns the report; raises what the
-        run must raise (``error`` itself, with later failures as notes)."""
+        """Stop the watcher, close the run, build the report and hand it out, once, whatever happens meanwhile
+        (a cancellation arriving during cleanup is raised after the report). Returns the report; raises what
+        the run must raise (``error`` itself, with later failures as notes)."""
+        self.ended = True
+        late_cancel: asyncio.CancelledError | None = None
         if self.watcher is not None:
-            await cancel_and_wait([self.watcher])
-        cancelled = isinstance(error, asyncio.CancelledError)
+            try:
+                await cancel_and_wait([self.watcher])
+            except asyncio.CancelledError as e:
+                late_cancel = e
+        if error is None and self.watch_error is not None:
+            error = self.watch_error
+        cancelled = isinstance(error, asyncio.CancelledError) or late_cancel is not None
         try:
-            await self.run.aclose(cancelled=cancelled)
-        except asyncio.CancelledError:
-            raise  # cancellation while cleaning up is never turned into the run's error
+            await self.run.aclose(cancelled=cancelled)  # closes everything even if cancelled meanwhile
+        except asyncio.CancelledError as e:
+            late_cancel = late_cancel or e
         except BaseException as close_error:  # the run's own error wins; the other is kept as a note
             if error is None:
                 error = close_error
             elif close_error is not error:
                 error.add_note(f"typedstream: closing the run also failed: {close_error!r}")
+        if late_cancel is not None and error is None:
+            error = late_cancel
+        cancelled = isinstance(error, asyncio.CancelledError)
         outcome: Outcome = "completed" if error is None else "cancelled" if cancelled else "failed"
         report = self.snapshot(outcome, None if cancelled else error)
         if self.display is not None:
             self.display.close(report)
-        hooks = [self.options.get("on_report"), *REPORT_HOOKS]
-        for hook in hooks:
+        for hook in (self.options.get("on_report"), *REPORT_HOOKS):
             if hook is None:
                 continue
             try:
@@ -133,6 +147,8 @@ class _Scope:
                     error = hook_error
                 else:
                     error.add_note(f"typedstream: a report callback also failed: {hook_error!r}")
+        if late_cancel is not None:
+            raise late_cancel  # never swallowed, never replaced
         if error is not None:
             raise error
         return report
@@ -157,10 +173,10 @@ def _check(options: RunOptions) -> None:
 
 
 async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], options: RunOptions) -> tuple[R, RunReport]:
-    scope = _Scope(options)
+    scope = _Scope(src, options)
     scope.owner = asyncio.current_task()
     try:
-        result = await body(compile_source(src, scope.run, scope.run.output))
+        result = await body(scope.chunks)
     except asyncio.CancelledError as e:
         await scope.end(scope.interrupted() or e)
         raise  # pragma: no cover - end() raised
@@ -170,15 +186,41 @@ async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], opti
     return result, await scope.end(None)
 
 
-async def iterate(src: Source[T], options: RunOptions | None = None) -> AsyncGenerator[T]:
-    scope = _Scope(options or {})
+def open_iteration(src: Source[T], options: RunOptions | None = None) -> tuple[_Scope, AsyncGenerator[T]]:
+    """A run iterated element by element: its scope (started now) and the generator of its elements."""
+    scope = _Scope(src, options or {})
+    return scope, _iterate(scope)
+
+
+def iterate(src: Source[T], options: RunOptions | None = None) -> AsyncGenerator[T]:
+    return open_iteration(src, options)[1]
+
+
+async def _iterate(scope: _Scope) -> AsyncGenerator[Any]:
+    """Yield the run's elements. A failing progress callback interrupts a pull in progress (the consumer's task
+    is interrupted only while it waits inside this generator) or surfaces at the next one."""
     error: BaseException | None = None
+    chunks = scope.chunks
+    task = asyncio.current_task()
+    scope.delivered = 0
     try:
-        async for chunk in compile_source(src, scope.run, scope.run.output):
-            for x in chunk:
-                yield x
+        while True:
             if scope.watch_error is not None:
                 raise scope.watch_error
+            scope.owner = task
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            except asyncio.CancelledError:
+                if (failed := scope.interrupted()) is not None:
+                    raise failed from None
+                raise
+            finally:
+                scope.owner = None
+            for x in chunk:
+                scope.delivered += 1
+                yield x
     except BaseException as e:
         error = e
         raise

@@ -163,7 +163,7 @@ class Stage:
 
     __slots__ = (
         "op", "name", "run", "guard", "items_in", "items_out", "skipped", "failed", "retried", "busy", "waits",
-        "latency", "index", "_rng", "_letters",
+        "latency", "index", "waited", "_rng", "_letters",
     )  # fmt: skip
 
     def __init__(self, op: Op, run: Run, name: str) -> None:
@@ -174,6 +174,7 @@ class Stage:
         self.waits = Waits()  # shared by the stages of a fused segment
         self.latency = Histogram()  # per call, for stages that call per element
         self.index = len(run.stages)  # position in the run
+        self.waited = [0.0]  # retry waits in the fused chunk being processed (one task: no interleaving)
         self.guard: Guard | None = op.guard
         self.items_in = 0
         self.items_out = 0
@@ -183,7 +184,7 @@ class Stage:
         self._rng: random.Random | None = None
         self._letters: _DeadLetters | None = None
 
-    async def recover(self, fn: Callable[[Any], Any], x: Any, exc: Exception) -> Any:
+    async def recover(self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float]) -> Any:
         """``fn(x)`` raised ``exc`` on its first call. Retry as the policy says; then return the value, a
         ``Caught`` (try_map), ``SKIPPED``, or raise the last exception with the stage and element noted.
 
@@ -200,7 +201,7 @@ class Stage:
                 self.retried += 1
                 waiting = now()
                 await retry.sleep(retry.backoff.delay(attempts, self._rng))
-                self.busy -= now() - waiting  # busy is time in user code; the element's latency keeps the wait
+                waited[0] += now() - waiting  # the caller leaves it out of busy time; the latency keeps it
                 attempts += 1
                 try:
                     return await _call(fn, x)
@@ -459,7 +460,7 @@ async def _recover_rest(
     while True:
         i = len(results)
         try:
-            results.append(await st.recover(fn, chunk[i], cast(Exception, exc)))
+            results.append(await st.recover(fn, chunk[i], cast(Exception, exc), st.waited))
         except Exception as e:
             return e
         if i + 1 == n:
@@ -490,7 +491,7 @@ async def _await_all(st: Stage, fn: Callable[[Any], Any], chunk: list[Any], resu
             error = e
         if isinstance(error, Exception) and st.guard is not None:
             try:
-                results[i] = await st.recover(fn, chunk[i], error)
+                results[i] = await st.recover(fn, chunk[i], error, st.waited)
                 continue
             except Exception as e:
                 error = e
@@ -525,7 +526,7 @@ async def _select(st: Stage, pred: Callable[[Any], Any], chunk: list[Any]) -> tu
         if st.guard is None:
             return out, annotate(failure, st.name, chunk[i]), i + 1
         try:
-            keep = await st.recover(pred, chunk[i], failure)
+            keep = await st.recover(pred, chunk[i], failure, st.waited)
         except Exception as e:
             return out, e, i + 1
         if keep is not SKIPPED and keep:
@@ -579,7 +580,8 @@ async def _process(
             chunk = kern.post(inputs, results)
         st.items_out += len(chunk)
         finished = now()
-        st.busy += finished - started
+        st.busy += finished - started - st.waited[0]  # a fused stage's retry waits, from recover()
+        st.waited[0] = 0.0
         started = finished
         if kern.done:
             done_at = idx
@@ -637,12 +639,13 @@ async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
     raised (the original exception, noted with the stage and element) and counted. Its time, retries
     included, is the element's latency."""
     started = now()
+    waited = [0.0]  # retry waits of this call: not busy time
     try:
         return await _call(fn, x)
     except Exception as e:
         if st.guard is not None:
             try:
-                return await st.recover(fn, x, e)
+                return await st.recover(fn, x, e, waited)
             except Exception:
                 st.failed += 1
                 raise
@@ -651,7 +654,7 @@ async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
         raise
     finally:
         took = now() - started
-        st.busy += took
+        st.busy += took - waited[0]
         st.latency.add(took)
 
 
@@ -700,7 +703,7 @@ async def _pool(upstream: Chunks, st: Stage) -> Chunks:
     op = st.op
     assert op.start is not None
     kern = op.start()
-    fn, name, window, ordered = kern.fn, op.name, op.window, op.ordered
+    fn, name, window, ordered = kern.fn, st.name, op.window, op.ordered
     assert fn is not None
     pending: deque[Any] = deque()
     input_lock = asyncio.Lock()

@@ -69,14 +69,17 @@ class Source(Generic[Out]):
 
     @contextlib.asynccontextmanager
     async def stream(self, **options: Unpack[RunOptions]) -> AsyncGenerator[AsyncIterator[Out]]:
-        """``async with src.stream() as it:`` iterate with every task and generator closed on exit."""
-        from ._run import iterate
+        """``async with src.stream() as it:`` iterate with every task and generator closed on exit. The run
+        starts when the block is entered and reports when it is left, pulled or not."""
+        from ._run import open_iteration
 
-        it = iterate(self, options)
+        scope, it = open_iteration(self, options)
         try:
             yield it
         finally:
             await it.aclose()
+            if not scope.ended:  # never pulled: the generator never started, so end the run here
+                await scope.end(None)
 
     async def collect(self, **options: Unpack[RunOptions]) -> list[Out]:
         """Run to completion and return every element."""

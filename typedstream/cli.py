@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -179,7 +180,8 @@ async def _run(args: argparse.Namespace) -> int:
                 in_name = "<stdin>"
             else:
                 try:
-                    in_file = lines = open(in_name, encoding="utf-8")  # noqa: SIM115
+                    # newline="\n": a line ends at \n only (a stray \r stays in its line, as on stdin); -sig drops a BOM
+                    in_file = lines = open(in_name, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
                 except OSError as e:
                     raise CommandError(f"cannot read --input {in_name}: {e.strerror}") from None
             src: Source[Any] = source(read(lines, in_name, fmt)) | pipeline
@@ -230,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("typedstream: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other command-line tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush does not fail again
+        return 141
     except Exception as e:
         print(f"typedstream: error: {one_line(e)}", file=sys.stderr)
         return 1
