@@ -57,6 +57,12 @@ async def enrich(p: Parsed) -> Parsed:
     return p
 
 
+def later(p: Parsed) -> asyncio.Future[int]:
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    done.set_result(len(p.words))
+    return done
+
+
 async def steps() -> None:
     start = ts.Pipeline("words", Raw)
     assert_type(start, ts.Pipeline[Raw, Raw])
@@ -64,6 +70,7 @@ async def steps() -> None:
     assert_type(parsed, ts.Pipeline[Raw, Parsed])
     assert_type(parsed.step("enrich", enrich, retry=ts.Retry(3), timeout=2.0), ts.Pipeline[Raw, Parsed])
     assert_type(parsed.step("count", lambda p: len(p.words)), ts.Pipeline[Raw, int])
+    assert_type(parsed.step("later", later), ts.Pipeline[Raw, int])  # any awaitable is awaited
     assert_type(parsed.each("size", items=lambda p: p.words, f=size, into=sized), ts.Pipeline[Raw, Sized])
     assert_type(
         parsed.each("size", items=lambda p: p.words, f=len, into=sized, on_error="skip", concurrency=4),
