@@ -28,6 +28,10 @@ def even(x: int) -> bool:
     return x % 2 == 0
 
 
+def broken_progress(report: ts.RunReport) -> None:
+    raise Boom("progress")
+
+
 async def nap(x: int) -> int:
     await asyncio.sleep(0.05)
     return x
@@ -218,15 +222,12 @@ async def test_on_progress_delivers_running_snapshots() -> None:
 
 
 async def test_a_failing_progress_callback_fails_the_run() -> None:
-    def bad(report: ts.RunReport) -> None:
-        raise Boom("progress")
-
     reports: list[ts.RunReport] = []
     with pytest.raises(Boom, match="progress"):
-        await ts.source(range(100)).map(nap).collect(on_progress=bad, interval=0.01, on_report=reports.append)
+        await ts.source(range(100)).map(nap).collect(on_progress=broken_progress, interval=0.01, on_report=reports.append)
     assert [r.outcome for r in reports] == ["failed"]
     with pytest.raises(Boom, match="progress"):
-        async with ts.source(range(100)).map(nap).stream(on_progress=bad, interval=0.01) as it:
+        async with ts.source(range(100)).map(nap).stream(on_progress=broken_progress, interval=0.01) as it:
             async for _ in it:
                 pass
 
@@ -353,16 +354,13 @@ async def test_a_cancellation_while_the_run_closes_still_reports_and_closes_ever
 
 
 async def test_a_progress_error_while_iteration_waits_upstream_ends_the_run() -> None:
-    def bad(report: ts.RunReport) -> None:
-        raise Boom("progress")
-
     async def stuck() -> AsyncIterator[int]:
         yield 1
         await asyncio.sleep(3600)
         yield 2
 
     async def consume() -> None:
-        async with ts.source(stuck()).stream(on_progress=bad, interval=0.05) as it:
+        async with ts.source(stuck()).stream(on_progress=broken_progress, interval=0.05) as it:
             async for _ in it:
                 pass
 
@@ -371,16 +369,13 @@ async def test_a_progress_error_while_iteration_waits_upstream_ends_the_run() ->
 
 
 async def test_a_progress_error_just_before_iteration_ends_is_not_swallowed() -> None:
-    def bad(report: ts.RunReport) -> None:
-        raise Boom("progress")
-
     async def slow_end() -> AsyncIterator[int]:
         yield 1
         await asyncio.sleep(0.3)
 
     reports: list[ts.RunReport] = []
     with pytest.raises(Boom, match="progress"):
-        async with ts.source(slow_end()).stream(on_progress=bad, interval=0.05, on_report=reports.append) as it:
+        async with ts.source(slow_end()).stream(on_progress=broken_progress, interval=0.05, on_report=reports.append) as it:
             async for _ in it:
                 pass
     assert [r.outcome for r in reports] == ["failed"]

@@ -80,7 +80,7 @@ class Op:
     sources: tuple[Any, ...] = ()  # other Sources this stage reads (merge, zip, concat)
     options: dict[str, Any] = field(default_factory=dict[str, Any])
     guard: Guard | None = None  # None: a failure ends the run (the fast path carries nothing)
-    fn: Callable[..., Any] | None = None  # the user's function, for its annotations in graphs
+    fn: Callable[..., Any] | None = None  # the user's function (its annotations show in graphs)
 
     @property
     def fusable(self) -> bool:
@@ -143,7 +143,7 @@ def check_seconds(stage: str, option: str, value: object, *, allow_zero: bool = 
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"stage {stage!r}: {option} must be a number of seconds, got {value!r}")
     if value < 0 or (value == 0 and not allow_zero) or value != value:
-        raise ValueError(f"stage {stage!r}: {option} must be > 0 seconds, got {value!r}")
+        raise ValueError(f"stage {stage!r}: {option} must be a positive number of seconds, got {value!r}")
     return float(value)
 
 
@@ -185,7 +185,7 @@ def element(
             # Inner iterables are streamed, never drained whole: they may be huge or endless.
             from ._runtime import open_flat_map
 
-            return Op(name=stage, kind=kind, open=open_flat_map, options={"f": f}, fn=f)
+            return Op(name=stage, kind=kind, open=open_flat_map, fn=f)
         # Concurrent or guarded calls each drain their inner iterable into a list inside the call, so a retry
         # or a skip covers the element's whole output: nothing is emitted twice or half.
         fn, is_async = _drainer(f), True

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast, overload
@@ -22,6 +21,8 @@ from . import _op
 from ._kernels import Caught, StepKernel
 from ._metrics import now
 from ._op import Op
+from ._ops import map as map_stage
+from ._ops import try_map
 from ._errors import DeadLetter
 from ._report import RunReport
 from ._retry import Retry
@@ -174,10 +175,7 @@ class Pipeline(Generic[In, S]):
         if retry is not None and not isinstance(retry, Retry):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise TypeError(f"{where}, step {name!r}: retry must be a Retry or None, got {retry!r}")
         if timeout is not None:
-            given = cast(object, timeout)
-            if isinstance(given, bool) or not isinstance(given, (int, float)) or not math.isfinite(given) or given <= 0:
-                raise ValueError(f"{where}, step {name!r}: timeout must be a positive number of seconds, got {given!r}")
-            fn = _with_timeout(fn, float(given), name)
+            fn = _with_timeout(fn, _op.check_seconds(f"{where}, step {name!r}", "timeout", timeout), name)
         return self._make(self.name, self._input_type, self._steps + (_Step(name, fn, retry),))
 
     @overload
@@ -278,26 +276,21 @@ class Pipeline(Generic[In, S]):
         skipped item as a ``DeadLetter``. ``retry`` applies to each item (an item is skipped, collected or fails
         the step only once its retries are spent); ``timeout`` bounds the whole step."""
         where = f"pipeline {self.name!r}, step {name!r}"
-        for what, fn in (("items", items), ("f", f), ("into", into)):
+        for what, fn in (("items", items), ("into", into)):
             _op.check_callable(where, what, fn)
         if on_error not in ("fail", "skip", "collect"):
             raise ValueError(f"{where}: on_error must be 'fail', 'skip' or 'collect', got {on_error!r}")
-        _op.check_count(where, "concurrency", concurrency, minimum=1)
-        if dead_letter is not None and (on_error != "skip" or not isinstance(dead_letter, Sink)):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise ValueError(f"{where}: dead_letter= takes a Sink and needs on_error='skip', got {dead_letter!r}")
+        # The per-item stage is built (so f, concurrency, retry and dead_letter are checked by the engine) once,
+        # here; each state only puts a source of its items in front of it.
+        per_item: Stream[Any, Any] = (
+            try_map(f, catch=Exception, concurrency=concurrency, retry=retry, name=name)
+            if on_error == "collect"
+            else map_stage(f, concurrency=concurrency, retry=retry, on_error=on_error, dead_letter=dead_letter, name=name)
+        )
 
         async def each_item(state: Any) -> Any:
-            xs = source(items(state))
-            if on_error == "collect":
-                caught = xs.try_map(f, catch=Exception, concurrency=concurrency, retry=retry, name=name)
-                results: list[Any] = await caught.collect()
-            else:
-                kept = xs.map(f, concurrency=concurrency, retry=retry, on_error=on_error, dead_letter=dead_letter, name=name)
-                results = await kept.collect()
-            return into(state, results)
+            return into(state, await (source(items(state)) | per_item).collect())
 
-        if retry is not None and not isinstance(retry, Retry):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"{where}: retry must be a Retry or None, got {retry!r}")
         return self._then(name, each_item, None, timeout)
 
     # -- running ------------------------------------------------------------------------------------------

@@ -639,11 +639,12 @@ async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
     raised (the original exception, noted with the stage and element) and counted. Its time, retries
     included, is the element's latency."""
     started = now()
-    waited = [0.0]  # retry waits of this call: not busy time
+    waited: list[float] | None = None  # retry waits of this call (not busy time), only once a call failed
     try:
         return await _call(fn, x)
     except Exception as e:
         if st.guard is not None:
+            waited = [0.0]
             try:
                 return await st.recover(fn, x, e, waited)
             except Exception:
@@ -654,7 +655,7 @@ async def _call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
         raise
     finally:
         took = now() - started
-        st.busy += took - waited[0]
+        st.busy += took if waited is None else took - waited[0]
         st.latency.add(took)
 
 
@@ -810,7 +811,8 @@ async def open_flat_map(upstream: Chunks, run: Run, st: Stage) -> Chunks:
     Outputs gather into chunks of up to MAX_CHUNK; an async inner iterable passes each element on as it comes.
     A failure (in f or inside an inner iterable) is raised after the outputs of the elements before it.
     """
-    f: Callable[[Any], Any] = st.op.options["f"]
+    f = st.op.fn
+    assert f is not None
     name = st.name
     out: list[Any] = []
     async for chunk in upstream:

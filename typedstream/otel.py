@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from ._report import RunReport, StageMetrics
 from ._run import REPORT_HOOKS
@@ -196,27 +196,15 @@ def _span_attributes(report: RunReport) -> dict[str, AttributeValue]:
 
 def _stage_counts(st: StageMetrics) -> dict[str, int]:
     """The counted fields of a stage, in ``_STAGE_COUNTERS`` order."""
-    return {
-        "items_in": st.items_in,
-        "items_out": st.items_out,
-        "filtered": st.filtered,
-        "skipped": st.skipped,
-        "failed": st.failed,
-        "retried": st.retried,
-    }
+    return {field: cast(int, getattr(st, field)) for field in _STAGE_COUNTERS}
 
 
 def _stage_attributes(st: StageMetrics) -> dict[str, AttributeValue]:
-    values: dict[str, AttributeValue] = {
-        **_stage_counts(st),
-        "busy": st.busy,
-        "wait_upstream": st.wait_upstream,
-        "wait_downstream": st.wait_downstream,
-        "concurrency": st.concurrency,
-        "kind": st.kind,
-    }
-    if (lat := st.latency) is not None:
-        values.update({"latency.p50": lat.p50, "latency.p95": lat.p95, "latency.max": lat.max})
+    """Every field of ``st.to_dict()`` but its name, the latency as ``latency.p50``/``.p95``/``.max``."""
+    fields = st.to_dict()
+    values = cast("dict[str, AttributeValue]", {k: v for k, v in fields.items() if k not in ("name", "latency")})
+    if (lat := fields["latency"]) is not None:
+        values.update({"latency.p50": lat["p50"], "latency.p95": lat["p95"], "latency.max": lat["max"]})
     prefix = f"typedstream.stage.{st.name}."
     return {prefix + key: value for key, value in values.items()}
 

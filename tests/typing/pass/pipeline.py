@@ -103,10 +103,17 @@ async def results() -> None:
     assert_type(result.steps, tuple[ts.StepRecord, ...])
     assert_type(result.steps[0].status, ts.StepStatus)
     assert_type(result.steps[0].duration, float)
+    assert_type(result.steps[0].name, str)
+    assert_type(result.steps[0].attempts, int)
+    assert_type(result.steps[0].error, BaseException | None)
+    assert_type(result.duration, float)
+    assert_type(result.pipeline, str)
     assert_type(result.report, ts.RunReport)
     if result.error is not None:
         assert_type(result.error.step, str)
         assert_type(result.error.attempts, int)
+        assert_type(result.error.pipeline, str)
+        assert_type(result.error.state, object)
         assert_type(result.error.cause, BaseException)
 
 

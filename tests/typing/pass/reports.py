@@ -8,6 +8,7 @@ from typing import assert_type
 from elements import Row, parse, show
 
 import typedstream as ts
+import typedstream.otel
 
 
 async def report_fields() -> None:
@@ -25,9 +26,14 @@ async def report_fields() -> None:
     assert_type(stage.wait_downstream, float)
     assert_type(stage.concurrency, int)
     assert_type(stage.latency, ts.Latency | None)
+    assert_type(stage.filtered, int)
+    assert_type(stage.to_dict(), ts.StageMetricsDict)
+    assert_type(stage.to_dict()["busy"], float)
     if stage.latency is not None:
         assert_type(stage.latency.p95, float)
         assert_type(stage.latency.count, int)
+        assert_type(stage.latency.mean, float)
+        assert_type(stage.latency.max, float)
     assert_type(report.table(), str)
     assert_type(report.table(plain=True), str)
 
@@ -53,6 +59,13 @@ async def run_options() -> None:
             assert_type(row, Row)
     options: ts.RunOptions = {"interval": 2.0, "on_report": reports.append}
     assert_type(await src.run(**options), ts.RunReport)
+
+
+def opentelemetry() -> None:
+    # docs/otel.md
+    assert_type(typedstream.otel.instrument(), None)
+    assert_type(typedstream.otel.is_instrumented(), bool)
+    assert_type(typedstream.otel.uninstrument(), None)
 
 
 def graphs() -> None:
