@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo typecheck pytest bench clean
+.PHONY: test demo typecheck pytest bench surface clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP) typecheck pytest
 
 typecheck: $(STAMP)
+	$(BIN)/python tools/generate_surface.py --check
 	$(BIN)/mypy
 	$(BIN)/pyright
 
@@ -25,6 +26,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The operators' methods and free functions, written from tools/surface.py.
+surface: $(STAMP)
+	$(BIN)/python tools/generate_surface.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .hypothesis

@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 from hypothesis import strategies as st
 
 import typedstream as ts
-from typedstream._op import Origin
+from typedstream._engine import prechunked
 
 __all__ = [
     "IDENTITY",
@@ -245,7 +245,7 @@ def chunkings(draw: st.DrawFn, xs: Sequence[int]) -> list[list[int]]:
 
 
 def chunk_source(chunks: list[list[int]]) -> SourceSpec:
-    return SourceSpec(f"Source(Origin('chunks', {chunks!r}))", lambda: ts.Source[int](Origin("chunks", chunks)))
+    return SourceSpec(f"Source(Origin('chunks', {chunks!r}))", lambda: ts.Source[int](prechunked(chunks)))
 
 
 def _sized_source(xs: list[int], k: int) -> SourceSpec:

@@ -19,7 +19,9 @@ from conftest import open_async_generators
 from sources import acounting, counting
 
 import typedstream as ts
-from typedstream._runtime import Run, compile_source
+from typedstream._engine import Run
+from typedstream._engine.compile import compile_chain
+from typedstream._faces import chain_of
 
 # ------------------------------------------------------------------------------------------------- helpers
 
@@ -728,7 +730,7 @@ async def test_rule10_a_closed_iterator_stays_exhausted(stage: str) -> None:
 async def test_rule10_run_aclose_twice_is_a_no_op() -> None:
     events: list[str] = []
     run = Run()
-    chunks = compile_source(ts.source(acounting([], events=events)).map(lambda x: x).buffer(2), run, run.output)
+    chunks = compile_chain(chain_of(ts.source(acounting([], events=events)).map(lambda x: x).buffer(2)), run, run.output)
     assert await anext(chunks) == [0]
     await run.aclose()
     assert events == ["source"]

@@ -48,7 +48,7 @@ from strategies import (
 )
 
 import typedstream as ts
-from typedstream._op import Origin
+from typedstream._engine import prechunked
 
 LAWS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], report_multiple_bugs=False
@@ -309,8 +309,8 @@ async def test_chunk_size_one_equals_one_big_chunk(xs: list[int], data: st.DataO
     """Element-by-element chunks, one big chunk and fixed-size chunks all give the same result."""
     with example_scope():
         feeds: list[ts.Source[int]] = [
-            ts.Source[int](Origin("chunks", [[x] for x in xs])),
-            ts.Source[int](Origin("chunks", [xs])),
+            ts.Source[int](prechunked([[x] for x in xs])),
+            ts.Source[int](prechunked([xs])),
             ts.source(xs, chunk_size=k),
         ]
         results = [await chain.build().apply(feed).collect() for feed in feeds]
@@ -696,5 +696,5 @@ async def test_batch_ignores_chunk_boundaries(feed: tuple[list[int], list[list[i
     """``batch(n)`` groups elements, not chunks: any chunking gives the same lists."""
     xs, chunks = feed
     with example_scope():
-        got = await ts.Source[int](Origin("chunks", chunks)).batch(n).collect()
+        got = await ts.Source[int](prechunked(chunks)).batch(n).collect()
         assert got == [xs[i : i + n] for i in range(0, len(xs), n)]

@@ -13,7 +13,7 @@ from sources import FailsFirst
 from hypothesis import strategies as st
 
 import typedstream as ts
-from typedstream._metrics import Histogram
+from typedstream._engine.metrics import Histogram
 
 
 class Boom(Exception):

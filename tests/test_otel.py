@@ -26,7 +26,7 @@ from opentelemetry.trace import StatusCode
 
 import typedstream as ts
 import typedstream.otel
-from typedstream._run import REPORT_HOOKS
+from typedstream._engine import report_hooks
 
 COUNTERS = ("items_in", "items_out", "filtered", "skipped", "failed", "retried")
 
@@ -285,10 +285,10 @@ async def test_histograms_get_one_point_per_stage_and_run(otel: Telemetry) -> No
 
 
 async def test_instrument_twice_exports_once(otel: Telemetry) -> None:
-    hooks = len(REPORT_HOOKS)
+    hooks = len(report_hooks())
     otel.instrument()
     otel.instrument()
-    assert len(REPORT_HOOKS) == hooks
+    assert len(report_hooks()) == hooks
     assert typedstream.otel.is_instrumented()
     await pipeline().run()
     otel.only_span()
@@ -297,12 +297,12 @@ async def test_instrument_twice_exports_once(otel: Telemetry) -> None:
 
 
 async def test_nothing_is_exported_after_uninstrument(otel: Telemetry) -> None:
-    hooks = len(REPORT_HOOKS)
+    hooks = len(report_hooks())
     typedstream.otel.uninstrument()
     assert not typedstream.otel.is_instrumented()
-    assert len(REPORT_HOOKS) == hooks - 1
+    assert len(report_hooks()) == hooks - 1
     typedstream.otel.uninstrument()  # a no-op
-    assert len(REPORT_HOOKS) == hooks - 1
+    assert len(report_hooks()) == hooks - 1
     await pipeline().run()
     assert otel.run_spans() == []
     assert otel.metrics() == ({}, {})

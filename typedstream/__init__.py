@@ -1,136 +1,162 @@
-"""typedstream: typed, async, pull-based streaming pipelines checked end to end by mypy and pyright."""
+"""typedstream: typed, async, pull-based streaming pipelines checked end to end by mypy and pyright.
 
-from ._ops import ElementOptions as ElementOptions
-from ._ops import BatchStage as BatchStage
-from ._ops import DistinctStage as DistinctStage
-from ._ops import FlattenStage as FlattenStage
-from ._ops import SameStage as SameStage
-from ._ops import batch as batch
-from ._ops import batch_within as batch_within
-from ._ops import buffer as buffer
-from ._ops import concat as concat
-from ._ops import distinct as distinct
-from ._ops import filter as filter
-from ._ops import flat_map as flat_map
-from ._ops import flatten as flatten
-from ._ops import map as map
-from ._ops import merge as merge
-from ._ops import scan as scan
-from ._ops import skip as skip
-from ._ops import stateful_map as stateful_map
-from ._ops import take as take
-from ._ops import take_while as take_while
-from ._ops import tap as tap
-from ._ops import throttle as throttle
-from ._ops import timeout as timeout
-from ._ops import zip as zip
-from ._ops import BindStage as BindStage
-from ._ops import ErrorsStage as ErrorsStage
-from ._ops import MapOkStage as MapOkStage
-from ._ops import RecoverStage as RecoverStage
-from ._ops import ValuesStage as ValuesStage
-from ._ops import bind as bind
-from ._ops import failures as failures
-from ._ops import map_ok as map_ok
-from ._ops import recover as recover
-from ._ops import successes as successes
-from ._ops import try_map as try_map
-from ._ops import unwrap as unwrap
+Every public name is imported here once, from the private module that defines it, and shows ``typedstream`` as
+its module in reprs, tracebacks and docs. The inside can be reorganised without breaking anyone.
+"""
+
+import types as _types
+import typing as _typing
+
 from ._errors import DeadLetter as DeadLetter
+from ._faces import Source as Source
+from ._faces import source as source
+from ._faces import Stream as Stream
+from ._functions import batch as batch
+from ._functions import batch_within as batch_within
+from ._functions import bind as bind
+from ._functions import buffer as buffer
+from ._functions import concat as concat
+from ._functions import distinct as distinct
+from ._functions import failures as failures
+from ._functions import filter as filter
+from ._functions import flat_map as flat_map
+from ._functions import flatten as flatten
+from ._functions import map as map
+from ._functions import map_ok as map_ok
+from ._functions import merge as merge
+from ._functions import recover as recover
+from ._functions import scan as scan
+from ._functions import skip as skip
+from ._functions import stateful_map as stateful_map
+from ._functions import successes as successes
+from ._functions import take as take
+from ._functions import take_while as take_while
+from ._functions import tap as tap
+from ._functions import throttle as throttle
+from ._functions import timeout as timeout
+from ._functions import try_map as try_map
+from ._functions import unwrap as unwrap
+from ._functions import zip as zip
 from ._graph import graph as graph
+from ._ops.element import ElementOptions as ElementOptions
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import PipelineResult as PipelineResult
 from ._pipeline import StepError as StepError
 from ._pipeline import StepRecord as StepRecord
 from ._pipeline import StepStatus as StepStatus
 from ._report import Latency as Latency
+from ._report import LatencyDict as LatencyDict
 from ._report import Outcome as Outcome
 from ._report import RunOptions as RunOptions
 from ._report import RunReport as RunReport
 from ._report import RunReportDict as RunReportDict
-from ._report import StageMetricsDict as StageMetricsDict
-from ._report import LatencyDict as LatencyDict
 from ._report import StageMetrics as StageMetrics
+from ._report import StageMetricsDict as StageMetricsDict
 from ._retry import Backoff as Backoff
 from ._retry import Retry as Retry
-from ._sink import Sink as Sink
-from ._sinks import EmptyStreamError as EmptyStreamError
 from ._sinks import count as count
+from ._sinks import EmptyStreamError as EmptyStreamError
 from ._sinks import first as first
 from ._sinks import fold as fold
 from ._sinks import for_each as for_each
+from ._sinks import Sink as Sink
 from ._sinks import to_list as to_list
-from ._source import Source as Source
-from ._source import source as source
-from ._stream import Stream as Stream
+from ._stages import BatchStage as BatchStage
+from ._stages import BindStage as BindStage
+from ._stages import DistinctStage as DistinctStage
+from ._stages import ErrorsStage as ErrorsStage
+from ._stages import FlattenStage as FlattenStage
+from ._stages import MapOkStage as MapOkStage
+from ._stages import RecoverStage as RecoverStage
+from ._stages import SameStage as SameStage
+from ._stages import ValuesStage as ValuesStage
 
 __all__ = [
-    "BindStage",
-    "ErrorsStage",
-    "MapOkStage",
-    "RecoverStage",
-    "ValuesStage",
-    "bind",
-    "failures",
-    "map_ok",
-    "recover",
-    "successes",
-    "try_map",
-    "unwrap",
-    "DeadLetter",
     "Backoff",
     "BatchStage",
+    "BindStage",
+    "DeadLetter",
     "DistinctStage",
     "ElementOptions",
     "EmptyStreamError",
+    "ErrorsStage",
     "FlattenStage",
-    "Retry",
     "Latency",
+    "LatencyDict",
+    "MapOkStage",
     "Outcome",
+    "Pipeline",
+    "PipelineResult",
+    "RecoverStage",
+    "Retry",
     "RunOptions",
     "RunReport",
     "RunReportDict",
-    "StageMetricsDict",
-    "LatencyDict",
-    "StageMetrics",
     "SameStage",
     "Sink",
     "Source",
+    "StageMetrics",
+    "StageMetricsDict",
+    "StepError",
+    "StepRecord",
+    "StepStatus",
     "Stream",
+    "ValuesStage",
     "batch",
     "batch_within",
+    "bind",
     "buffer",
     "concat",
     "count",
     "distinct",
+    "failures",
     "filter",
     "first",
     "flat_map",
     "flatten",
     "fold",
     "for_each",
+    "graph",
     "map",
+    "map_ok",
     "merge",
+    "recover",
     "scan",
     "skip",
     "source",
     "stateful_map",
+    "successes",
     "take",
     "take_while",
     "tap",
     "throttle",
     "timeout",
     "to_list",
-    "graph",
-    "Pipeline",
-    "PipelineResult",
-    "StepError",
-    "StepRecord",
-    "StepStatus",
+    "try_map",
+    "unwrap",
     "zip",
 ]
 
-# Public names show their public path in reprs and tracebacks.
-for _name in ("Backoff", "Retry", "BindStage", "DeadLetter", "ErrorsStage", "MapOkStage", "RecoverStage", "ValuesStage", "BatchStage", "DistinctStage", "ElementOptions", "EmptyStreamError", "FlattenStage", "Latency", "Pipeline", "PipelineResult", "StepError", "StepRecord", "RunOptions", "RunReport", "StageMetrics", "SameStage", "Sink", "Source", "Stream"):
-    globals()[_name].__module__ = __name__
-del _name
+
+
+def _publish(obj: object) -> None:
+    """Show a class or function as ``typedstream.<name>`` (a type alias such as ``Outcome`` has no module of its
+    own). An overloaded function's overloads are registered again under the new module, where
+    ``typing.get_overloads`` looks for them."""
+    if isinstance(obj, type):
+        obj.__module__ = __name__
+    elif isinstance(obj, _types.FunctionType):
+        overloads = _typing.get_overloads(obj)
+        obj.__module__ = __name__
+        for overload in overloads:
+            if isinstance(overload, _types.FunctionType):
+                overload.__module__ = __name__
+                _typing.overload(overload)
+
+
+def _publish_all() -> None:
+    for name in __all__:
+        _publish(globals()[name])
+
+
+_publish_all()

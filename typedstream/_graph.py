@@ -10,10 +10,8 @@ from typing import Literal
 
 from typing_extensions import Never
 
-from ._op import Op
-from ._runtime import Run, Stage
-from ._source import Source
-from ._stream import Stream
+from ._engine import Op, Planned, Run, Shape, Stage, plan
+from ._faces import Source, Stream, description
 
 __all__ = ["graph"]
 
@@ -28,17 +26,21 @@ class Node:
     def id(self) -> str:
         return f"s{self.stage.index}"
 
+    @property
+    def is_origin(self) -> bool:
+        return self.stage.op.shape is Shape.ORIGIN
+
     def label(self) -> list[str]:
         op = self.stage.op
         lines = [self.shown_as or self.stage.name]
-        detail = [op.kind] if op.kind not in (self.stage.name, "source") else []
+        detail = [op.kind] if op.kind != self.stage.name and not self.is_origin else []
         if op.concurrency > 1:
             detail.append(f"x{op.concurrency}" + ("" if op.ordered else " unordered"))
         guard = op.guard
         if guard is not None:
             if guard.retry is not None:
                 detail.append(f"retry {guard.retry.attempts}")
-            if guard.catch and op.kind != "step":  # a Pipeline step catches everything into its StepError
+            if guard.catch and guard.catch_shown:
                 detail.append("catch " + " | ".join(c.__name__ for c in guard.catch))
             if guard.skip:
                 detail.append("skip" + (" → dead letters" if guard.dead_letter is not None else ""))
@@ -49,24 +51,24 @@ class Node:
         return lines
 
 
-def plan(pipeline: Source[object] | Stream[Never, object]) -> list[Node]:
-    """The stages a run of ``pipeline`` would have, named as the run names them, in the same order."""
+def nodes_of(pipeline: Source[object] | Stream[Never, object]) -> list[Node]:
+    """The stages a run of ``pipeline`` would have, planned as a run plans them: same names, same order."""
+    origin, ops = description(pipeline)
     nodes: list[Node] = []
-    _walk(Run(), pipeline._ops, nodes)  # pyright: ignore[reportPrivateUsage]
-    if isinstance(pipeline, Stream):
+    _add(plan(origin, ops, Run()), nodes)
+    if origin is None:
         nodes[0].shown_as = "input"  # a Stream is fed from outside
     return nodes
 
 
-def _walk(run: Run, ops: tuple[Op, ...], nodes: list[Node]) -> Node:
-    """Append the nodes of one chain; return its last."""
-    prev = Node(run.stage(Op(name="source", kind="source")))
+def _add(planned: Planned, nodes: list[Node]) -> Node:
+    """Append the nodes of one planned chain, in the run's order; return its last."""
+    prev = Node(planned.head)
     nodes.append(prev)
-    for op in ops:
-        node = Node(run.stage(op), [prev])
+    for st, inputs in planned.steps:
+        node = Node(st, [prev])
         nodes.append(node)
-        for src in op.sources:  # merge/concat/zip: their sources are compiled after the stage, as in a run
-            node.inputs.append(_walk(run, src._ops, nodes))
+        node.inputs.extend(_add(p, nodes) for p in inputs)  # a combining stage's sources follow it
         prev = node
     return prev
 
@@ -96,20 +98,20 @@ def graph(pipeline: Source[object] | Stream[Never, object], format: Literal["mer
     annotated) as a Mermaid flowchart or a Graphviz digraph. Runs no user code."""
     if format not in ("mermaid", "dot"):
         raise ValueError(f"graph format must be 'mermaid' or 'dot', got {format!r}")
-    nodes = plan(pipeline)
+    nodes = nodes_of(pipeline)
     edges = [(src.id, node.id) for node in nodes for src in node.inputs]
     if format == "mermaid":
         out = ["flowchart LR"]
         for node in nodes:
             text = "<br/>".join(_escape_mermaid(line) for line in node.label())
-            shape = ('(["', '"])') if node.stage.op.kind == "source" else ('["', '"]')
+            shape = ('(["', '"])') if node.is_origin else ('["', '"]')
             out.append(f"    {node.id}{shape[0]}{text}{shape[1]}")
         out.extend(f"    {a} --> {b}" for a, b in edges)
         return "\n".join(out)
     out = ["digraph pipeline {", "    rankdir=LR;", "    node [shape=box, fontname=Helvetica];"]
     for node in nodes:
         text = "\\n".join(_escape_dot(line) for line in node.label())
-        extra = ", shape=oval" if node.stage.op.kind == "source" else ""
+        extra = ", shape=oval" if node.is_origin else ""
         out.append(f'    {node.id} [label="{text}"{extra}];')
     out.extend(f"    {a} -> {b};" for a, b in edges)
     out.append("}")

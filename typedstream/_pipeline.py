@@ -10,25 +10,25 @@ step records come from the run's report.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
-from returns.result import Result, Success
+from returns.result import Failure, Result, Success
 
-from . import _op
-from ._kernels import Caught, StepKernel
-from ._metrics import now
-from ._op import Op
-from ._ops import map as map_stage
-from ._ops import try_map
+from ._engine import Caught, Guard, Kernel, Op, now
 from ._errors import DeadLetter
+from ._faces import Source, Stream, source
+from ._functions import map as map_stage
+from ._functions import try_map
+from ._ops.element import element, is_async_callable, settings
+from ._ops.results import side_call
 from ._report import RunReport
 from ._retry import Retry
-from ._sink import Sink
-from ._source import Source, source
-from ._stream import Stream
+from ._sinks import Sink
+from ._validate import check_callable, check_count, check_instance, check_name, check_one_of, check_seconds
 
 __all__ = ["Pipeline", "PipelineResult", "StepError", "StepRecord"]
 
@@ -142,10 +142,8 @@ class Pipeline(Generic[In, S]):
 
     # ``__new__``, not ``__init__``: it types ``Pipeline(name, T)`` as ``Pipeline[T, T]`` in both checkers.
     def __new__(cls, name: str, input_type: type[T]) -> Pipeline[T, T]:
-        if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"Pipeline: name must be a non-empty str, got {name!r}")
-        if not isinstance(input_type, type):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"Pipeline {name!r}: input_type must be a class, got {input_type!r}")
+        check_name("Pipeline", "name", name)
+        check_instance(f"pipeline {name!r}", "input_type", input_type, type, "a class")
         return cast("Pipeline[T, T]", cls._make(name, input_type, ()))
 
     @classmethod
@@ -167,15 +165,15 @@ class Pipeline(Generic[In, S]):
 
     def _then(self, name: str, fn: Callable[[Any], Any], retry: Retry | None, timeout: float | None) -> Pipeline[In, Any]:
         where = f"pipeline {self.name!r}"
-        if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"{where}: a step name must be a non-empty str, got {name!r}")
+        check_name(where, "a step name", name)
         if name in RESERVED or name in self.step_names:
             raise ValueError(f"{where}: step name {name!r} is {'reserved' if name in RESERVED else 'already used'}")
-        _op.check_callable(f"{where}, step {name!r}", "the function", fn)
-        if retry is not None and not isinstance(retry, Retry):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"{where}, step {name!r}: retry must be a Retry or None, got {retry!r}")
+        at = f"{where}, step {name!r}"
+        check_callable(at, "the function", fn)
+        if retry is not None:
+            check_instance(at, "retry", retry, Retry, "a Retry or None")
         if timeout is not None:
-            fn = _with_timeout(fn, _op.check_seconds(f"{where}, step {name!r}", "timeout", timeout), name)
+            fn = _with_timeout(fn, check_seconds(at, "timeout", timeout), name)
         return self._make(self.name, self._input_type, self._steps + (_Step(name, fn, retry),))
 
     @overload
@@ -277,9 +275,8 @@ class Pipeline(Generic[In, S]):
         the step only once its retries are spent); ``timeout`` bounds the whole step."""
         where = f"pipeline {self.name!r}, step {name!r}"
         for what, fn in (("items", items), ("into", into)):
-            _op.check_callable(where, what, fn)
-        if on_error not in ("fail", "skip", "collect"):
-            raise ValueError(f"{where}: on_error must be 'fail', 'skip' or 'collect', got {on_error!r}")
+            check_callable(where, what, fn)
+        check_one_of(where, "on_error", on_error, ("fail", "skip", "collect"))
         # The per-item stage is built (so f, concurrency, retry and dead_letter are checked by the engine) once,
         # here; each state only puts a source of its items in front of it.
         per_item: Stream[Any, Any] = (
@@ -300,8 +297,8 @@ class Pipeline(Generic[In, S]):
         ``concurrency`` inputs are in each step at once (outputs stay in input order)."""
         compiled = self._compiled.get(concurrency)
         if compiled is None:
-            _op.check_count(f"pipeline {self.name!r}", "concurrency", concurrency, minimum=1)
-            start = _op.element("map", Success, name=START)
+            check_count(f"pipeline {self.name!r}", "concurrency", concurrency, minimum=1)
+            start = element("map", Success, Kernel, {"name": START})
             compiled = self._compiled[concurrency] = Stream[Any, Any]((start, *(self._op(s, concurrency) for s in self._steps)))
         return cast("Stream[In, Result[S, StepError]]", compiled)
 
@@ -320,17 +317,13 @@ class Pipeline(Generic[In, S]):
         return PipelineResult(self.name, outcome, self._records(reports[0], outcome), duration, reports[0])
 
     def _op(self, step: _Step, concurrency: int) -> Op:
-        fail = functools.partial(_step_error, self.name, step.name)
-        return _op.element(
-            "step",
-            step.fn,
-            call=_op.side_call("map_ok", step.name, step.fn),
-            catch=(Exception,),
-            kernel=functools.partial(StepKernel, fail=fail),
-            name=step.name,
-            retry=step.retry,
-            concurrency=concurrency,
-        )
+        """One engine stage: ``map_ok``'s call, the engine's retry, then a catch-all that ``StepKernel`` turns
+        into ``Failure(StepError)`` (not shown in graphs: it is how a step reports, not a user option)."""
+        checked = settings("step", step.fn, {"name": step.name, "retry": step.retry, "concurrency": concurrency})
+        guard = dataclasses.replace(checked.guard or Guard(), catch=(Exception,), catch_shown=False)
+        kernel = functools.partial(StepKernel, fail=functools.partial(_step_error, self.name, step.name))
+        call = side_call(step.name, step.fn, on_value=True, returns_result=False)
+        return dataclasses.replace(checked, guard=guard).op("step", step.fn, kernel, call=call)
 
     def _records(self, report: RunReport, outcome: Result[Any, StepError]) -> tuple[StepRecord, ...]:
         failed = None if isinstance(outcome, Success) else outcome.failure()
@@ -349,6 +342,21 @@ class Pipeline(Generic[In, S]):
         return tuple(records)
 
 
+class StepKernel(Kernel):
+    """A step: a call that failed (after its retries) becomes ``Failure(fail(state, caught))``, where ``state``
+    is the value of the ``Success`` the step received."""
+
+    __slots__ = ("fail",)
+
+    def __init__(self, fn: Callable[[Any], Any], fail: Callable[[Any, Caught], Exception]) -> None:
+        super().__init__(fn)
+        self.fail = fail
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        fail = self.fail
+        return [Failure(fail(x.unwrap(), r)) if r.__class__ is Caught else r for x, r in zip(chunk, results)]
+
+
 def _step_error(pipeline: str, step: str, state: object, caught: Caught) -> StepError:
     return StepError(pipeline, step, state, caught.error, caught.attempts)
 
@@ -356,7 +364,7 @@ def _step_error(pipeline: str, step: str, state: object, caught: Caught) -> Step
 def _with_timeout(fn: Callable[[Any], Any], seconds: float, step: str) -> Callable[[Any], Any]:
     """Each attempt of ``fn`` within ``seconds``; a sync ``fn`` runs in a worker thread so it can be timed out
     (the thread itself cannot be stopped: its result is discarded)."""
-    is_async = _op.is_async_callable(fn)
+    is_async = is_async_callable(fn)
 
     @functools.wraps(fn)
     async def timed(state: Any) -> Any:

@@ -11,25 +11,9 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from ._validate import check_callable, check_count, check_exceptions, check_fraction, check_seconds, fail
 
 __all__ = ["Backoff", "Retry"]
-
-
-def _seconds(owner: str, option: str, value: object, *, allow_zero: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{owner}: {option} must be a number of seconds, got {value!r}")
-    if value != value or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{owner}: {option} must be {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return float(value)
-
-
-def _fraction(owner: str, option: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{owner}: {option} must be a number between 0 and 1, got {value!r}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{owner}: {option} must be between 0 and 1, got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +31,15 @@ class Backoff:
     jitter: float = 0.0
 
     def __post_init__(self) -> None:
-        _seconds("Backoff", "initial", self.initial)
+        check_seconds("Backoff", "initial", self.initial, allow_zero=True)
         if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"Backoff: factor must be a number, got {self.factor!r}")
+            fail(TypeError, "Backoff", "factor", "a number", self.factor)
         if self.factor < 1:
-            raise ValueError(f"Backoff: factor must be >= 1, got {self.factor!r}")
-        _seconds("Backoff", "max", self.max)
+            fail(ValueError, "Backoff", "factor", ">= 1", self.factor)
+        check_seconds("Backoff", "max", self.max, allow_zero=True)
         if self.max < self.initial:
-            raise ValueError(f"Backoff: max ({self.max}) must be >= initial ({self.initial})")
-        _fraction("Backoff", "jitter", self.jitter)
+            fail(ValueError, "Backoff", "max", f">= initial ({self.initial})", self.max)
+        check_fraction("Backoff", "jitter", self.jitter)
 
     @classmethod
     def exponential(
@@ -90,16 +74,6 @@ class Backoff:
         return base * (1 - self.jitter * u)
 
 
-def _check_retry_on(value: object) -> None:
-    if not isinstance(value, tuple) or not value:
-        raise TypeError(f"Retry: retry_on must be a non-empty tuple of exception classes, got {value!r}")
-    for cls in cast("tuple[object, ...]", value):
-        if not (isinstance(cls, type) and issubclass(cls, Exception)):
-            raise TypeError(
-                f"Retry: retry_on must hold Exception subclasses (cancellation is never retried), got {cls!r}"
-            )
-
-
 @dataclass(frozen=True, slots=True)
 class Retry:
     """Per-element retry: at most ``attempts`` calls, waiting ``backoff`` between them, for exceptions that are
@@ -117,17 +91,13 @@ class Retry:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"Retry: attempts must be an int, got {self.attempts!r}")
-        if self.attempts < 1:
-            raise ValueError(f"Retry: attempts must be >= 1 (1 means no retry), got {self.attempts}")
+        check_count("Retry", "attempts", self.attempts, minimum=1)  # 1 means no retry
         if not isinstance(self.backoff, Backoff):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"Retry: backoff must be a Backoff, got {self.backoff!r}")
-        _check_retry_on(self.retry_on)
-        if not callable(self.sleep):
-            raise TypeError(f"Retry: sleep must be an async callable taking seconds, got {self.sleep!r}")
+            fail(TypeError, "Retry", "backoff", "a Backoff", self.backoff)
+        check_exceptions("Retry", "retry_on", self.retry_on, never="retried", tuple_only=True)
+        check_callable("Retry", "sleep", self.sleep)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"Retry: seed must be an int or None, got {self.seed!r}")
+            fail(TypeError, "Retry", "seed", "an int or None", self.seed)
 
     def rng(self) -> random.Random:
         """A fresh jitter source for one stage in one run: seeded when ``seed`` is set."""

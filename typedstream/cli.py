@@ -28,12 +28,11 @@ from typing_extensions import TypeIs
 
 from returns.result import Failure, Success
 
+from ._faces import Source, Stream, source
 from ._graph import graph
 from ._pipeline import Pipeline
 from ._report import RunReport
-from ._sink import Sink
-from ._source import Source, source
-from ._stream import Stream
+from ._sinks import Sink
 
 __all__ = ["CommandError", "main"]
 
@@ -181,7 +180,7 @@ async def _run(args: argparse.Namespace) -> int:
             else:
                 try:
                     # newline="\n": a line ends at \n only (a stray \r stays in its line, as on stdin); -sig drops a BOM
-                    in_file = lines = open(in_name, encoding="utf-8-sig", newline="\n")  # noqa: SIM115
+                    in_file = lines = open(in_name, encoding="utf-8-sig", newline="\n")
                 except OSError as e:
                     raise CommandError(f"cannot read --input {in_name}: {e.strerror}") from None
             src: Source[Any] = source(read(lines, in_name, fmt)) | pipeline
@@ -189,7 +188,7 @@ async def _run(args: argparse.Namespace) -> int:
             if args.input != "-":
                 raise CommandError(f"{args.target} is a Source with its own input: --input does not apply")
             src = pipeline
-        out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+        out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
         reports: list[RunReport] = []
         try:
             await src.into(writer(out, fmt), on_report=reports.append, progress=args.progress)
@@ -233,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("typedstream: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other command-line tools do
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush does not fail again
+        sys.stdout = open(os.devnull, "w")  # so the interpreter's final flush does not fail again
         return 141
     except Exception as e:
         print(f"typedstream: error: {one_line(e)}", file=sys.stderr)

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final, cast
 
 from ._report import RunReport, StageMetrics
-from ._run import REPORT_HOOKS
+from ._engine import add_report_hook, remove_report_hook, report_hooks
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import Counter, Histogram, Meter, MeterProvider
@@ -53,7 +53,7 @@ _STAGE_COUNTERS: Final = ("items_in", "items_out", "filtered", "skipped", "faile
 _DURATION_BUCKETS: Final = (
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
     1800.0, 3600.0,
-)  # fmt: skip
+)
 """Seconds: the SDK's default boundaries (0, 5, 10, 25, ... 10000) are meant for milliseconds."""
 
 _logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def instrument(*, tracer_provider: TracerProvider | None = None, meter_provider:
     with _lock:
         _remove_hook()
         _hook = exporter
-        REPORT_HOOKS.append(exporter)
+        add_report_hook(exporter)
 
 
 def uninstrument() -> None:
@@ -93,14 +93,14 @@ def uninstrument() -> None:
 def is_instrumented() -> bool:
     """Whether runs are being exported."""
     hook = _hook
-    return hook is not None and any(h is hook for h in REPORT_HOOKS)
+    return hook is not None and any(h is hook for h in report_hooks())
 
 
 def _remove_hook() -> None:
     global _hook
     hook, _hook = _hook, None
     if hook is not None:
-        REPORT_HOOKS[:] = [h for h in REPORT_HOOKS if h is not hook]
+        remove_report_hook(hook)
 
 
 def _version() -> str | None:

@@ -1,50 +1,66 @@
-"""Driving a Source: element iteration, sinks and drains, each inside one Run scope that ends in one report."""
+"""Driving a chain: element iteration, sinks and drains, each inside one run scope that ends in one report."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from typing_extensions import Unpack
+from .._progress import ProgressDisplay
+from .._report import Latency, Outcome, RunOptions, RunReport, StageMetrics
+from .._sinks import Sink, count
+from .._validate import check_callable, check_seconds
+from .chain import Chain, Chunks, Shape
+from .compile import compile_chain
+from .metrics import now
+from .scope import Run
+from .stage import Stage
+from .tasks import cancel_and_wait
 
-from ._metrics import now
-from ._op import Chunks
-from ._report import Latency, Outcome, RunOptions, RunReport, StageMetrics
-from ._runtime import Run, Stage, cancel_and_wait, compile_source
-from ._sink import Sink
-from ._sinks import count
-from ._source import Source
-
-__all__ = ["REPORT_HOOKS", "RunOptions", "drain", "drive", "iterate"]
+__all__ = ["add_report_hook", "drain", "drive", "iterate", "open_iteration", "remove_report_hook", "report_hooks"]
 
 R = TypeVar("R")
-T = TypeVar("T")
 
 
-REPORT_HOOKS: list[Callable[[RunReport], object]] = []
-"""Called with the final report of every run, after ``on_report`` (the OpenTelemetry export registers here)."""
+_report_hooks: list[Callable[[RunReport], object]] = []
+
+
+def add_report_hook(hook: Callable[[RunReport], object]) -> None:
+    """Call ``hook`` with the final report of every run from now on, after its ``on_report`` (the OpenTelemetry
+    export registers this way). A hook that raises fails the run it reports on."""
+    check_callable("add_report_hook", "hook", hook)
+    _report_hooks.append(hook)
+
+
+def remove_report_hook(hook: Callable[[RunReport], object]) -> None:
+    """Stop calling ``hook`` (a no-op if it was not added)."""
+    _report_hooks[:] = [h for h in _report_hooks if h is not hook]
+
+
+def report_hooks() -> tuple[Callable[[RunReport], object], ...]:
+    return tuple(_report_hooks)
 
 
 def metrics(st: Stage) -> StageMetrics:
     lat = st.latency
+    origin = st.op.shape is Shape.ORIGIN
     return StageMetrics(
         name=st.name,
         kind=st.op.kind,
-        items_in=st.items_in,
+        items_in=st.accounted_in(),
         items_out=st.items_out,
         skipped=st.skipped,
         failed=st.failed,
         retried=st.retried,
-        busy=st.waits.serving if st.op.kind == "source" else st.busy,
+        busy=st.waits.serving if origin else st.busy,
         wait_upstream=st.waits.upstream,
         wait_downstream=st.waits.downstream,
         latency=Latency(lat.count, lat.total / lat.count, lat.percentile(0.5), lat.percentile(0.95), lat.max)
         if lat.count
         else None,
         concurrency=st.op.concurrency,
+        filtered=st.filtered(),
     )
 
 
@@ -52,10 +68,10 @@ class _Scope:
     """One run's bookkeeping around the engine: the compiled chain, the clock, the progress watcher, the final
     report. Compiling runs no user code, so a scope can be made before the first pull."""
 
-    def __init__(self, src: Source[Any], options: RunOptions) -> None:
+    def __init__(self, chain: Chain, options: RunOptions) -> None:
         _check(options)
         self.run = Run()
-        self.chunks = compile_source(src, self.run, self.run.output)
+        self.chunks = compile_chain(chain, self.run, self.run.output)
         self.options = options
         self.started_at = time.time()
         self.started = now()
@@ -69,8 +85,6 @@ class _Scope:
         if (on_progress := options.get("on_progress")) is not None:
             callbacks.append(on_progress)
         if options.get("progress"):
-            from ._progress import ProgressDisplay
-
             self.display = ProgressDisplay()
             callbacks.append(self.display.update)
         if callbacks:
@@ -85,6 +99,7 @@ class _Scope:
             outcome=outcome,
             error=None if error is None else f"{type(error).__name__}: {error}",
             started_at=self.started_at,
+            items_in=sum(st.items_out for st in self.run.stages if st.op.shape is Shape.ORIGIN),
         )
 
     async def _watch(self, callbacks: list[Callable[[RunReport], object]], interval: float) -> None:
@@ -136,7 +151,7 @@ class _Scope:
         report = self.snapshot(outcome, None if cancelled else error)
         if self.display is not None:
             self.display.close(report)
-        for hook in (self.options.get("on_report"), *REPORT_HOOKS):
+        for hook in (self.options.get("on_report"), *_report_hooks):
             if hook is None:
                 continue
             try:
@@ -155,25 +170,18 @@ class _Scope:
 
 
 def _check(options: RunOptions) -> None:
-    for key in ("on_report", "on_progress"):
-        f = options.get(key)
-        if f is not None and not callable(f):
-            raise TypeError(f"run option {key}= must be a callable taking a RunReport, got {f!r}")
-    interval = cast(object, options.get("interval"))
-    if interval is not None and (
-        isinstance(interval, bool)
-        or not isinstance(interval, (int, float))
-        or not math.isfinite(interval)
-        or interval <= 0
-    ):
-        raise ValueError(f"run option interval= must be a positive number of seconds, got {interval!r}")
     unknown = set(options) - set(RunOptions.__annotations__)
     if unknown:
-        raise TypeError(f"unknown run option(s): {', '.join(sorted(unknown))}")
+        raise TypeError(f"run options: unknown option(s) {', '.join(map(repr, sorted(unknown)))}")
+    for key in ("on_report", "on_progress"):
+        if (f := options.get(key)) is not None:
+            check_callable("run options", key, f)
+    if (interval := options.get("interval")) is not None:
+        check_seconds("run options", "interval", interval, finite=True)
 
 
-async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], options: RunOptions) -> tuple[R, RunReport]:
-    scope = _Scope(src, options)
+async def _scoped(chain: Chain, body: Callable[[Chunks], Awaitable[R]], options: RunOptions) -> tuple[R, RunReport]:
+    scope = _Scope(chain, options)
     scope.owner = asyncio.current_task()
     try:
         result = await body(scope.chunks)
@@ -186,14 +194,14 @@ async def _scoped(src: Source[Any], body: Callable[[Chunks], Awaitable[R]], opti
     return result, await scope.end(None)
 
 
-def open_iteration(src: Source[T], options: RunOptions | None = None) -> tuple[_Scope, AsyncGenerator[T]]:
+def open_iteration(chain: Chain, options: RunOptions | None = None) -> tuple[_Scope, AsyncGenerator[Any]]:
     """A run iterated element by element: its scope (started now) and the generator of its elements."""
-    scope = _Scope(src, options or {})
+    scope = _Scope(chain, options or {})
     return scope, _iterate(scope)
 
 
-def iterate(src: Source[T], options: RunOptions | None = None) -> AsyncGenerator[T]:
-    return open_iteration(src, options)[1]
+def iterate(chain: Chain, options: RunOptions | None = None) -> AsyncGenerator[Any]:
+    return open_iteration(chain, options)[1]
 
 
 async def _iterate(scope: _Scope) -> AsyncGenerator[Any]:
@@ -230,9 +238,9 @@ async def _iterate(scope: _Scope) -> AsyncGenerator[Any]:
         await scope.end(error)
 
 
-async def drive(src: Source[T], sink: Sink[T, R], **options: Unpack[RunOptions]) -> R:
-    return (await _scoped(src, sink.consume, options))[0]
+async def drive(chain: Chain, sink: Sink[Any, R], options: RunOptions) -> R:
+    return (await _scoped(chain, sink.consume, options))[0]
 
 
-async def drain(src: Source[Any], **options: Unpack[RunOptions]) -> RunReport:
-    return (await _scoped(src, count().consume, options))[1]
+async def drain(chain: Chain, options: RunOptions) -> RunReport:
+    return (await _scoped(chain, count().consume, options))[1]

@@ -1,4 +1,4 @@
-"""What the engine records while a run is pulled: waits at stage boundaries and per-element latencies.
+"""What the engine records while a run is pulled: counts and waits at stage boundaries, per-call latencies.
 
 Both are updated per chunk (a boundary) or per call (an element stage), never per element in a fused loop.
 """
@@ -8,7 +8,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .stage import Stage
 
 __all__ = ["Histogram", "Inlet", "Waits", "now"]
 
@@ -26,23 +29,28 @@ class Waits:
         self.upstream = 0.0  # waiting for the next chunk from upstream
         self.downstream = 0.0  # holding a chunk it produced until downstream asked for the next one
         self.serving = 0.0  # downstream waiting for this one: for a source, the time spent producing
-        self.received = 0  # elements that arrived through its inlet (the run's output, for the consumer's)
+        self.received = 0  # elements that arrived through its inlets (the run's output, for the consumer's)
 
 
 class Inlet:
     """The pull side of a boundary between two stages, an async iterator over the producer's chunks.
 
     Timing each pull at the consumer gives both sides at once: the pull itself is the consumer's upstream wait,
-    and the time since the previous chunk arrived is the producer's downstream wait (its chunk was held).
+    and the time since the previous chunk arrived is the producer's downstream wait (its chunk was held). It
+    also counts what crosses: into the consumer's ``received`` and, unless the producer counts its own output
+    (a fused segment does, per stage), into the producing stage's ``items_out``.
     """
 
-    __slots__ = ("_next", "_producer", "_consumer", "_since")
+    __slots__ = ("_next", "_producer", "_consumer", "_since", "_counts")
 
-    def __init__(self, chunks: AsyncIterator[list[Any]], producer: Waits, consumer: Waits) -> None:
+    def __init__(
+        self, chunks: AsyncIterator[list[Any]], producer: Waits, consumer: Waits, counts: Stage | None = None
+    ) -> None:
         self._next = chunks.__anext__
         self._producer = producer
         self._consumer = consumer
         self._since = -1.0  # when the previous chunk arrived; none yet
+        self._counts = counts
 
     def __aiter__(self) -> Inlet:
         return self
@@ -58,7 +66,10 @@ class Inlet:
             waited = arrived - started
             self._consumer.upstream += waited
             self._producer.serving += waited
-        self._consumer.received += len(chunk)
+        n = len(chunk)
+        self._consumer.received += n
+        if self._counts is not None:
+            self._counts.items_out += n
         return chunk
 
 

@@ -1,0 +1,71 @@
+"""The engine: compiles a plain description of a pipeline (``Chain``) into chunk generators and runs it inside
+one scope that closes everything it opened and reports once. It knows no operator by name: operators describe
+themselves as ``Op`` values (a kernel or a puller, with typed facts such as their ``Shape``).
+
+Layers, each importing only from those above it in this list: ``kernel``, ``metrics``, ``tasks``, ``chain``,
+``guard``, ``stage``, ``scope``, ``relay``, ``origins``, ``fused``, ``calls``, ``compile``, ``drive``.
+"""
+
+from .calls import call_one as call_one
+from .chain import MAX_CHUNK as MAX_CHUNK
+from .chain import Chain as Chain
+from .chain import Chunks as Chunks
+from .chain import Guard as Guard
+from .chain import Op as Op
+from .chain import Origin as Origin
+from .chain import Shape as Shape
+from .compile import Planned as Planned
+from .compile import plan as plan
+from .drive import add_report_hook as add_report_hook
+from .drive import drain as drain
+from .drive import drive as drive
+from .drive import iterate as iterate
+from .drive import open_iteration as open_iteration
+from .drive import remove_report_hook as remove_report_hook
+from .drive import report_hooks as report_hooks
+from .guard import annotate as annotate
+from .kernel import SKIPPED as SKIPPED
+from .kernel import Caught as Caught
+from .kernel import Kernel as Kernel
+from .metrics import now as now
+from .origins import origin as origin
+from .origins import prechunked as prechunked
+from .relay import Relay as Relay
+from .relay import relay as relay
+from .scope import Run as Run
+from .stage import Stage as Stage
+from .tasks import aclose_iterator as aclose_iterator
+from .tasks import close_iterator as close_iterator
+
+__all__ = [
+    "MAX_CHUNK",
+    "SKIPPED",
+    "Caught",
+    "Chain",
+    "Chunks",
+    "Guard",
+    "Kernel",
+    "Op",
+    "Origin",
+    "Planned",
+    "Relay",
+    "Run",
+    "Shape",
+    "Stage",
+    "aclose_iterator",
+    "add_report_hook",
+    "annotate",
+    "call_one",
+    "close_iterator",
+    "drain",
+    "drive",
+    "iterate",
+    "now",
+    "open_iteration",
+    "origin",
+    "plan",
+    "prechunked",
+    "relay",
+    "remove_report_hook",
+    "report_hooks",
+]

@@ -1,0 +1,214 @@
+"""Element stages that are async boundaries: the function is called per element, one call at a time or by a
+pool of workers, each call timed and guarded in one place (``call_one``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .chain import Chunks
+from .guard import call
+from .kernel import SKIPPED, Kernel
+from .metrics import now
+from .stage import Stage
+from .tasks import cancel_and_wait
+
+__all__ = ["Pool", "call_one", "element_stage"]
+
+
+async def call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
+    """One call of a stage's function: the value, or ``SKIPPED``/``Caught`` from a guarded stage; a failure is
+    raised (the original exception, noted with the stage and element) and counted. Its time, retries
+    included, is the element's latency; waits between retries are not busy time."""
+    started = now()
+    waited: list[float] | None = None  # retry waits of this call, only once a call failed
+    try:
+        return await call(fn, x)
+    except Exception as e:
+        recovery = st.recovery
+        if recovery is None:
+            st.failure(e, x)  # the original exception goes on; the note says where
+            raise
+        waited = [0.0]
+        try:
+            return await recovery.recover(fn, x, e, waited)
+        except Exception:
+            st.failed += 1  # noted by the recovery
+            raise
+    finally:
+        took = now() - started
+        st.busy += took if waited is None else took - waited[0]
+        st.latency.add(took)
+
+
+def finish(st: Stage, kern: Kernel, done: list[tuple[Any, Any]]) -> list[Any]:
+    """The output for elements whose calls ended, as ``(element, result)`` pairs, in order; a skipped element
+    gives none. Stops at the first element after which the kernel wants no more (``take_while``)."""
+    out: list[Any] = []
+    for x, r in done:
+        st.items_in += 1
+        if r is SKIPPED:
+            continue
+        out.extend(kern.post([x], [r]))
+        if kern.done:
+            break
+    return out
+
+
+def element_stage(upstream: Chunks, st: Stage) -> Chunks:
+    if st.op.concurrency == 1:
+        return sequential(upstream, st)
+    return Pool(upstream, st).chunks()
+
+
+def _kernel(st: Stage) -> tuple[Kernel, Callable[[Any], Any]]:
+    assert st.op.kernel is not None
+    kern = st.op.kernel()
+    assert kern.fn is not None
+    return kern, kern.fn
+
+
+async def sequential(upstream: Chunks, st: Stage) -> Chunks:
+    """One call at a time; each result is passed on at once, so latency stays per element."""
+    kern, fn = _kernel(st)
+    async for chunk in upstream:
+        for x in chunk:
+            try:
+                r = await call_one(st, fn, x)
+            except Exception:
+                st.items_in += 1  # a failure is done with; a cancelled call is not (it never finished)
+                raise
+            out = finish(st, kern, [(x, r)])
+            if out:
+                yield out
+            if kern.done:
+                return
+    rest = kern.flush()
+    if rest:
+        yield rest
+
+
+class Pool:
+    """``concurrency`` workers pull elements under a lock and call the function.
+
+    Ordered mode releases results in input order; a worker may start element i only while fewer than
+    ``window`` elements are undelivered, so free workers keep going behind a slow head until the window is full.
+    A retrying element keeps its worker (and its place in the window) while the others go on.
+    The first failure surfaces at once (results in flight are dropped); an upstream failure surfaces after the
+    results of the elements pulled before it.
+    """
+
+    def __init__(self, upstream: Chunks, st: Stage) -> None:
+        self.upstream = upstream
+        self.st = st
+        self.kern, self.fn = _kernel(st)
+        self.concurrency = st.op.concurrency
+        self.window = st.op.window
+        self.ordered = st.op.ordered
+        self.pending: deque[Any] = deque()  # pulled from upstream, not yet taken by a worker
+        self.input_lock = asyncio.Lock()
+        self.wake = asyncio.Event()  # a result, an error or a worker exit happened
+        self.space = asyncio.Event()  # the consumer took results: the window has room
+        self.results: dict[int, tuple[Any, Any]] = {}  # ordered: by input index
+        self.ready: list[tuple[Any, Any]] = []  # unordered: as they come
+        self.started = 0  # elements handed to workers
+        self.delivered = 0  # elements whose results were taken
+        self.active = self.concurrency  # workers still running
+        self.input_done = False
+        self.failures: list[BaseException] = []
+        self.upstream_failure: BaseException | None = None
+
+    async def _next_input(self) -> tuple[int, Any] | None:
+        async with self.input_lock:
+            while self.started - self.delivered >= self.window:
+                self.space.clear()
+                await self.space.wait()
+            while not self.pending:
+                if self.input_done:
+                    return None
+                try:
+                    self.pending.extend(await anext(self.upstream))
+                except StopAsyncIteration:
+                    self.input_done = True
+                except Exception as e:
+                    self.upstream_failure = e
+                    self.input_done = True
+            idx = self.started
+            self.started = idx + 1
+            return idx, self.pending.popleft()
+
+    async def _worker(self) -> None:
+        try:
+            while not self.failures:
+                item = await self._next_input()
+                if item is None:
+                    return
+                idx, x = item
+                try:
+                    r = await call_one(self.st, self.fn, x)
+                except Exception as e:
+                    self.st.items_in += 1
+                    self.failures.append(e)
+                    return
+                if self.ordered:
+                    self.results[idx] = (x, r)  # a skipped element keeps its place, so order moves past it
+                else:
+                    self.ready.append((x, r))
+                self.wake.set()
+        finally:
+            self.active -= 1
+            self.wake.set()
+
+    def _take(self) -> list[tuple[Any, Any]]:
+        """The results that may be released now."""
+        if not self.ordered:
+            ready, self.ready = self.ready, []
+            return ready
+        taken: list[tuple[Any, Any]] = []
+        head = self.delivered
+        while head in self.results:
+            taken.append(self.results.pop(head))
+            head += 1
+        return taken
+
+    async def chunks(self) -> Chunks:
+        name = self.st.name
+        workers = [asyncio.create_task(self._worker(), name=f"typedstream:{name}:{i}") for i in range(self.concurrency)]
+        try:
+            while True:
+                if self.failures:
+                    raise self.failures[0]
+                taken = self._take()
+                if taken:
+                    self.delivered += len(taken)
+                    self.space.set()
+                    out = finish(self.st, self.kern, taken)
+                    if out:
+                        yield out
+                    if self.kern.done:
+                        return
+                    continue
+                if self.active == 0:
+                    if self.upstream_failure is not None:
+                        raise self.upstream_failure
+                    rest = self.kern.flush()
+                    if rest:
+                        yield rest
+                    return
+                self.wake.clear()
+                await self.wake.wait()
+        finally:
+            await cancel_and_wait(workers)
+            self._note_other_failures()
+
+    def _note_other_failures(self) -> None:
+        """One outcome per run: the first error, the others named on it."""
+        failures = self.failures
+        if len(failures) > 1:
+            others = ", ".join(f"{type(e).__name__}: {e}" for e in failures[1:6])
+            more = f" and {len(failures) - 6} more" if len(failures) > 6 else ""
+            failures[0].add_note(
+                f"typedstream: {len(failures) - 1} other call(s) of stage {self.st.name!r} also failed: {others}{more}"
+            )

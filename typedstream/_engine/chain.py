@@ -1,0 +1,105 @@
+"""The engine's only input: a plain description of a pipeline, an ``Origin`` and a flat tuple of ``Op`` values.
+
+Operators build ``Op``s and the typed faces (``Source``, ``Stream``) hold them; the engine never sees the faces.
+What the engine needs to know about an operator is stated here as typed facts, never read from its name.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._retry import Retry
+from .._sinks import Sink
+from .kernel import Kernel
+
+if TYPE_CHECKING:
+    from .stage import Stage
+
+__all__ = ["MAX_CHUNK", "ORIGIN", "Chain", "Chunks", "Guard", "Op", "Origin", "Pull", "Shape"]
+
+Chunks = AsyncIterator[list[Any]]
+"""What flows between stages: non-empty lists of elements."""
+
+MAX_CHUNK = 1024
+"""The largest chunk the engine makes itself (reading a sync iterable, gathering flat_map's outputs)."""
+
+Pull = Callable[[list[Chunks], "Stage"], Chunks]
+"""An async stage: reads its inputs (the upstream first, then the op's ``sources``) and yields chunks."""
+
+
+class Shape(enum.Enum):
+    """What a stage does to the number of elements, and so which accounting holds for it."""
+
+    ORIGIN = "origin"
+    """Produces elements and takes none (a source)."""
+    ONE_TO_ONE = "one_to_one"
+    """At most one output per input: ``items_in == items_out + filtered + skipped + failed``."""
+    PASS_THROUGH = "pass_through"
+    """Passes every element on unchanged, maybe later (buffer, timeout, throttle): in is what went out."""
+    RESHAPING = "reshaping"
+    """Outputs are not bounded by inputs (flat_map, batch, merge, ...); ``items_in`` is what it took in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What the engine does when a stage's function raises: retry, catch into a value, skip, or fail."""
+
+    retry: Retry | None = None
+    skip: bool = False
+    dead_letter: Sink[Any, object] | None = None
+    catch: tuple[type[Exception], ...] = ()
+    """Exceptions that become values (try_map's ``Failure``, a Pipeline step's ``StepError``)."""
+    catch_shown: bool = True
+    """Whether graphs show the catch (a Pipeline step's catch-all is how it reports, not a user option)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Op:
+    """One stage: a kernel (a function per element or per chunk, fused when synchronous) or a puller."""
+
+    name: str
+    kind: str
+    """The operator, as reports and graphs show it ("map", "buffer", ...)."""
+    shape: Shape = Shape.ONE_TO_ONE
+    kernel: Callable[[], Kernel] | None = None
+    """A fresh kernel per run (it carries the operator's state)."""
+    pull: Pull | None = None
+    sources: tuple[Chain, ...] = ()
+    """Other chains the puller reads (merge, concat, zip)."""
+    is_async: bool = False
+    """The kernel's function is a coroutine function: the stage is an async boundary."""
+    concurrency: int = 1
+    ordered: bool = True
+    window: int = 0
+    guard: Guard | None = None
+    """None: a failure ends the run (the fast path carries nothing)."""
+    fn: Callable[..., Any] | None = None
+    """The user's function (its annotations show in graphs)."""
+
+    @property
+    def fusable(self) -> bool:
+        return self.kernel is not None and not self.is_async and self.concurrency == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a chain's elements come from: ``read()`` opens its chunks for one run."""
+
+    read: Callable[[], Chunks]
+    label: str
+    """What it reads, for reprs ("iterable", "aiterable", "chunks")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A runnable pipeline: an origin and the ops after it, in order."""
+
+    origin: Origin
+    ops: tuple[Op, ...] = ()
+
+
+ORIGIN = Op(name="source", kind="source", shape=Shape.ORIGIN)
+"""The stage every chain starts with: it counts what the origin produced."""

@@ -1,0 +1,86 @@
+"""Compile a chain into the chunk generators of one run, in two steps that run no user code.
+
+``plan`` creates the run's stages, in the order reports and graphs show them (a combining stage's sources follow
+it). ``build`` turns the plan into generators: adjacent fusable stages become one ``fused`` loop, every other
+stage an async boundary, each boundary an ``Inlet`` that times and counts what crosses it. After every
+``RELAY_EVERY`` async boundaries a relay task restarts the await chain, so 10,000 stages never recurse deeply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .calls import element_stage
+from .chain import ORIGIN, Chain, Chunks, Op, Origin
+from .fused import fused
+from .metrics import Inlet, Waits
+from .relay import relay
+from .scope import Run
+from .stage import Stage
+
+__all__ = ["Planned", "compile_chain", "plan"]
+
+RELAY_EVERY = 64  # async boundaries per task before a relay restarts the await chain
+
+
+@dataclass(slots=True)
+class Planned:
+    """A chain's stages in one run: the origin's, then each op's with the plans of the chains it also reads."""
+
+    origin: Origin | None  # None: a Stream's input, which only a graph plans
+    head: Stage
+    steps: list[tuple[Stage, list[Planned]]]
+
+
+def plan(origin: Origin | None, ops: tuple[Op, ...], run: Run) -> Planned:
+    head = run.stage(ORIGIN)
+    steps: list[tuple[Stage, list[Planned]]] = []
+    for op in ops:
+        st = run.stage(op)
+        steps.append((st, [plan(s.origin, s.ops, run) for s in op.sources]))
+    return Planned(origin, head, steps)
+
+
+def compile_chain(chain: Chain, run: Run, consumer: Waits) -> Chunks:
+    """Build (without starting) the chunk generators of ``chain``, pulled by ``consumer``."""
+    return _build(plan(chain.origin, chain.ops, run), run, consumer)
+
+
+def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
+    assert planned.origin is not None
+    chunks = run.own(planned.origin.read())
+    producer: Waits = planned.head.waits
+    counts: Stage | None = planned.head  # the stage whose output the next boundary counts
+    segment: list[Stage] = []
+    boundaries = 0
+
+    def fuse() -> None:
+        nonlocal chunks, producer, counts, segment
+        waits = Waits()
+        for st in segment:
+            st.waits = waits
+        chunks = run.own(fused(Inlet(chunks, producer, waits, counts), segment))
+        producer, counts, segment = waits, None, []  # the fused loop counts its own stages
+
+    for st, inputs in planned.steps:
+        if st.op.fusable:
+            segment.append(st)
+            continue
+        if segment:
+            fuse()
+        upstream = Inlet(chunks, producer, st.waits, counts)
+        if st.op.pull is not None:
+            # The other inputs are owned before the stage, so it is closed first and stops its own tasks.
+            others = [_build(p, run, st.waits) for p in inputs]
+            chunks = run.own(st.op.pull([upstream, *others], st))
+        else:
+            chunks = run.own(element_stage(upstream, st))
+        producer, counts = st.waits, st
+        boundaries += 1
+        if boundaries % RELAY_EVERY == 0:  # not a stage: waits on its far side are not counted
+            relayed = Waits()
+            chunks = run.own(relay(Inlet(chunks, producer, relayed, counts), limit=None))
+            producer, counts = relayed, None
+    if segment:
+        fuse()
+    return Inlet(chunks, producer, consumer, counts)

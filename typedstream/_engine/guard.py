@@ -1,0 +1,186 @@
+"""A stage's function raised: retry it, catch the exception into a value, skip the element, or fail the run.
+
+Every call path of the engine (the fused loop, the element executors) hands an ``Exception`` from user code to
+the stage's ``Recovery``; nothing else in the package catches a user function's exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import reprlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._errors import DeadLetter
+from .._sinks import Sink
+from .chain import Chunks, Guard
+from .kernel import SKIPPED, Caught
+from .metrics import now
+from .tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    import random
+
+    from .stage import Stage
+
+__all__ = ["DeadLetters", "Recovery", "annotate", "call", "describe"]
+
+_isawaitable = inspect.isawaitable
+_repr = reprlib.Repr()
+_repr.maxstring = 80
+_repr.maxother = 80
+
+
+def describe(x: object) -> str:
+    """An element, abbreviated for an error note."""
+    return _repr.repr(x)
+
+
+def annotate(exc: BaseException, stage: str, element: object = None, *, has_element: bool = True) -> BaseException:
+    """Attach the failing stage (and element) to an exception, once: the stage where it first surfaced."""
+    if getattr(exc, "__typedstream_stage__", None) is None:
+        try:
+            exc.__typedstream_stage__ = stage  # type: ignore[attr-defined]
+        except AttributeError:  # exceptions with __slots__ and no __dict__: notes still work
+            pass
+        where = f" on element {describe(element)}" if has_element else ""
+        exc.add_note(f"typedstream: stage {stage!r} failed{where}")
+    return exc
+
+
+async def call(fn: Callable[[Any], Any], x: Any) -> Any:
+    """``fn(x)``, awaited if it returns an awaitable (a plain callable may return one)."""
+    r = fn(x)
+    if _isawaitable(r):
+        r = await r
+    return r
+
+
+class Recovery:
+    """One guarded stage's error handling in one run (its jitter source and dead-letter sink are per run)."""
+
+    __slots__ = ("guard", "stage", "_letters", "_rng", "_feeder")
+
+    def __init__(self, guard: Guard, stage: Stage, letters: list[DeadLetters]) -> None:
+        self.guard = guard
+        self.stage = stage
+        self._letters = letters  # the run's: it finishes or cancels every sink when it ends
+        self._rng: random.Random | None = None
+        self._feeder: DeadLetters | None = None
+
+    async def recover(self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float]) -> Any:
+        """``fn(x)`` raised ``exc`` on its first call. Retry as the policy says; then return the value, a
+        ``Caught``, ``SKIPPED``, or raise the last exception with the stage and element noted. Time spent waiting
+        between attempts is added to ``waited[0]`` (it is the element's latency, not busy time).
+
+        Only ``Exception``s get here: a cancellation is never retried, caught or skipped.
+        """
+        guard, st = self.guard, self.stage
+        retry = guard.retry
+        attempts = 1
+        if retry is not None:
+            if self._rng is None:
+                self._rng = retry.rng()
+            while attempts < retry.attempts and isinstance(exc, retry.retry_on):
+                st.retried += 1
+                waiting = now()
+                await retry.sleep(retry.backoff.delay(attempts, self._rng))
+                waited[0] += now() - waiting
+                attempts += 1
+                try:
+                    return await call(fn, x)
+                except Exception as e:
+                    if e.__context__ is None and e is not exc:
+                        e.__context__ = exc  # the earlier attempts stay visible in the traceback
+                    exc = e
+        if guard.catch and isinstance(exc, guard.catch):
+            annotate(exc, st.name, x)
+            return Caught(exc, attempts)
+        if guard.skip:
+            st.skipped += 1
+            if guard.dead_letter is not None:
+                await self._feed(guard.dead_letter).put(DeadLetter(x, exc, st.name, attempts))
+            return SKIPPED
+        annotate(exc, st.name, x)
+        if attempts > 1:
+            exc.add_note(f"typedstream: gave up after {attempts} attempts")
+        raise exc
+
+    def _feed(self, sink: Sink[Any, object]) -> DeadLetters:
+        if self._feeder is None:
+            self._feeder = DeadLetters(sink, self.stage.name)
+            self._letters.append(self._feeder)
+        return self._feeder
+
+
+_END: Any = object()
+
+
+class DeadLetters:
+    """Feeds one stage's dead letters to its sink, which runs as a task until the run ends."""
+
+    __slots__ = ("queue", "task", "stage", "sent", "taken")
+
+    def __init__(self, sink: Sink[Any, object], stage: str) -> None:
+        self.stage = stage
+        self.sent = 0
+        self.taken = 0
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=256)
+        self.task = asyncio.create_task(sink.consume(self._chunks()), name=f"typedstream:{stage}:dead_letter")
+
+    async def _chunks(self) -> Chunks:
+        while (letter := await self.queue.get()) is not _END:
+            chunk = [letter]
+            while not self.queue.empty():
+                letter = self.queue.get_nowait()
+                if letter is _END:
+                    self.taken += len(chunk)
+                    yield chunk
+                    return
+                chunk.append(letter)
+            self.taken += len(chunk)
+            yield chunk
+
+    async def put(self, letter: DeadLetter[Any]) -> None:
+        if self.task.done():
+            self._sink_ended()
+        self.sent += 1
+        try:
+            self.queue.put_nowait(letter)
+            return
+        except asyncio.QueueFull:
+            pass
+        put = asyncio.ensure_future(self.queue.put(letter))
+        try:
+            await asyncio.wait([put, self.task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not put.done():
+                await cancel_and_wait([put])
+        if not put.done() or put.cancelled():
+            self._sink_ended()
+
+    def _sink_ended(self, detail: str = "") -> None:
+        error = RuntimeError(f"stage {self.stage!r}: the dead-letter sink stopped before the run ended{detail}")
+        if self.task.done() and not self.task.cancelled() and self.task.exception() is not None:
+            raise error from self.task.exception()
+        raise error
+
+    async def abandon(self) -> None:
+        await cancel_and_wait([self.task])
+
+    async def finish(self) -> None:
+        """Let the sink take every letter, then wait for it to end; its failure is the run's failure."""
+        if not self.task.done():
+            put = asyncio.ensure_future(self.queue.put(_END))
+            try:
+                await asyncio.wait([put, self.task], return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait([self.task])
+            finally:  # also when the run is cancelled meanwhile: nothing outlives it
+                await cancel_and_wait([put, self.task])
+        if not self.task.cancelled() and (error := self.task.exception()) is not None:
+            error.add_note(f"typedstream: the dead-letter sink of stage {self.stage!r} failed")
+            raise error
+        left = self.sent - self.taken
+        if left:
+            self._sink_ended(f" ({left} dead letter(s) not taken)")

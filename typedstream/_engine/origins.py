@@ -1,0 +1,88 @@
+"""Origins: how a chain reads its input into chunks. Reading starts at a run's first pull, never before."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
+from typing import Any, cast
+
+from .._validate import check_count, fail
+from .chain import MAX_CHUNK, Chunks, Origin
+from .tasks import aclose_iterator, close_iterator
+
+__all__ = ["origin", "prechunked"]
+
+
+def origin(items: Iterable[Any] | AsyncIterable[Any], chunk_size: int | None) -> Origin:
+    """The origin of ``source(items, chunk_size=...)``: a sync iterable is read in chunks growing from 1 to
+    ``MAX_CHUNK`` (or of ``chunk_size``); an async one element by element (or in groups of ``chunk_size``)."""
+    if chunk_size is not None:
+        check_count("stage 'source'", "chunk_size", chunk_size, minimum=1)
+    if isinstance(items, AsyncIterable):
+        return Origin(functools.partial(_read_async, items, chunk_size), "aiterable")
+    if isinstance(items, Iterable):  # pyright: ignore[reportUnnecessaryIsInstance]
+        return Origin(functools.partial(_read_sync, items, chunk_size), "iterable")
+    fail(TypeError, "stage 'source'", "the input", "an Iterable or AsyncIterable", items)
+
+
+def prechunked(chunks: Iterable[Sequence[Any]]) -> Origin:
+    """An origin that yields exactly these chunks (empty ones dropped): to show that chunking changes nothing."""
+    return Origin(functools.partial(_read_chunks, chunks), "chunks")
+
+
+async def _read_chunks(chunks: Iterable[Sequence[Any]]) -> Chunks:
+    for chunk in chunks:
+        if chunk:
+            yield list(chunk)
+
+
+async def _read_async(items: AsyncIterable[Any], chunk_size: int | None) -> Chunks:
+    ait = aiter(items)
+    try:
+        if chunk_size is None:
+            # Never wait to fill a chunk from an async source: one element is one chunk.
+            async for x in ait:
+                yield [x]
+            return
+        group: list[Any] = []
+        async for x in ait:
+            group.append(x)
+            if len(group) >= chunk_size:
+                yield group
+                group = []
+        if group:
+            yield group
+    finally:
+        await aclose_iterator(ait)
+
+
+async def _read_sync(items: Iterable[Any], chunk_size: int | None) -> Chunks:
+    it: Iterator[Any] = iter(items)
+    try:
+        seq = _sliceable(items)
+        if seq is not None and chunk_size is None:
+            # Cheap to slice: first chunks small (latency, little prefetch), then large (throughput).
+            size, i, n = 1, 0, len(seq)
+            while i < n:
+                yield list(seq[i : i + size])
+                i += size
+                size = min(size * 2, MAX_CHUNK)
+            return
+        size = chunk_size or 1
+        islice = itertools.islice
+        while True:
+            chunk = list(islice(it, size))
+            if not chunk:
+                return
+            yield chunk
+            if chunk_size is None:
+                size = min(size * 2, MAX_CHUNK)
+    finally:
+        close_iterator(it)
+
+
+def _sliceable(items: object) -> Sequence[Any] | None:
+    if isinstance(items, (list, tuple, range)):
+        return cast("Sequence[Any]", items)
+    return None

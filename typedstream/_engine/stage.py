@@ -1,0 +1,58 @@
+"""One stage in one run: its name, its counters and timers, and (for a guarded stage) its error handling."""
+
+from __future__ import annotations
+
+from .chain import Op, Shape
+from .guard import DeadLetters, Recovery, annotate
+from .metrics import Histogram, Waits
+
+__all__ = ["Stage"]
+
+
+class Stage:
+    """Counters are per chunk in fused stages and per element in element stages; the boundaries count the
+    output of every other stage. An element counts as ``items_in`` once the stage is done with it (passed on,
+    filtered, skipped or failed), so for a one-to-one stage ``items_in == items_out + filtered + skipped +
+    failed`` whatever ended the run.
+    """
+
+    __slots__ = (
+        "op", "name", "index", "items_in", "items_out", "skipped", "failed", "retried", "busy", "waits", "latency",
+        "waited", "recovery",
+    )
+
+    def __init__(self, op: Op, name: str, index: int, letters: list[DeadLetters]) -> None:
+        self.op = op
+        self.name = name
+        self.index = index  # position in the run
+        self.items_in = 0
+        self.items_out = 0
+        self.skipped = 0
+        self.failed = 0
+        self.retried = 0
+        self.busy = 0.0  # seconds inside user code (summed over concurrent calls)
+        self.waits = Waits()  # shared by the stages of a fused segment
+        self.latency = Histogram()  # per call, for stages that call per element
+        self.waited = [0.0]  # retry waits in the fused chunk being processed (one task: no interleaving)
+        self.recovery = None if op.guard is None else Recovery(op.guard, self, letters)
+
+    def failure(self, exc: BaseException, element: object) -> BaseException:
+        """``exc`` ended this stage's work on ``element``: count it and say where it happened."""
+        self.failed += 1
+        return annotate(exc, self.name, element)
+
+    def accounted_in(self) -> int:
+        """``items_in`` as the report gives it: the executors count what they finished with; a puller's input
+        is what it took in, and a pass-through puller finished with what it passed on."""
+        shape = self.op.shape
+        if shape is Shape.PASS_THROUGH:
+            return self.items_out
+        if self.op.pull is not None:
+            return self.waits.received
+        return self.items_in
+
+    def filtered(self) -> int:
+        """Elements it chose not to pass on (a false predicate, a duplicate, beyond a ``take``)."""
+        if self.op.shape is not Shape.ONE_TO_ONE:
+            return 0
+        return self.accounted_in() - self.items_out - self.skipped - self.failed

@@ -1,0 +1,276 @@
+"""Element operators: one call of the user's function per element (map, filter, flat_map, tap, take_while), and
+the options they share. Every element operator, the ``Result`` ones and the batch ``Pipeline``'s steps too, is
+built by ``element`` from its checked options: the engine then calls, times, guards and counts the function.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar, cast
+
+from typing_extensions import TypedDict, TypeIs, Unpack
+
+from .._engine import MAX_CHUNK, Chunks, Guard, Kernel, Op, Shape, Stage, aclose_iterator, call_one, close_iterator
+from .._errors import DeadLetter
+from .._retry import Retry
+from .._sinks import Sink
+from .._validate import check_callable, check_count, check_instance, check_one_of, fail, stage_name, unwrap_partial, where
+
+__all__ = ["ElementOptions", "element", "filter", "flat_map", "is_async_callable", "map", "settings", "tap", "take_while"]
+
+T = TypeVar("T")
+_chain = itertools.chain.from_iterable
+_compress = itertools.compress
+
+
+class ElementOptions(TypedDict, Generic[T], total=False):
+    """Options of the element operators (``map``, ``filter``, ``flat_map``, ``tap``, ``try_map`` and the
+    ``Result`` operators); ``T`` is the stage's input element type."""
+
+    concurrency: int
+    """Calls in flight at once (default 1). Above 1 the stage is a pool of that many workers."""
+    ordered: bool
+    """Emit results in input order (default True); False emits each result as soon as it is ready."""
+    window: int | None
+    """Elements that may be undelivered at once (default 32 x concurrency): how far free workers run ahead
+    of a slow head element, and so how much memory the stage can hold."""
+    name: str | None
+    """The stage's name in errors and reports (default: the function's name)."""
+    retry: Retry | None
+    """Call the function again on an element that raised one of ``retry.retry_on`` (default: no retry)."""
+    on_error: Literal["fail", "skip"]
+    """What an element whose call still fails does to the run: ``"fail"`` (default) ends the run with the
+    original exception; ``"skip"`` drops the element, counts it and sends it to ``dead_letter``."""
+    dead_letter: Sink[DeadLetter[T], object] | None
+    """With ``on_error="skip"``: a sink that receives a ``DeadLetter`` for every dropped element."""
+
+
+OPTIONS = tuple(ElementOptions.__annotations__)
+ON_ERROR = ("fail", "skip")
+
+
+def is_async_callable(f: object) -> bool:
+    """True for ``async def`` functions, partials of them and objects with an ``async def __call__``."""
+    f = unwrap_partial(f)
+    if inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f):
+        return True
+    call = getattr(f, "__call__", None)
+    return call is not None and not inspect.isfunction(f) and inspect.iscoroutinefunction(call)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """An element stage's checked options."""
+
+    name: str
+    concurrency: int
+    ordered: bool
+    window: int
+    guard: Guard | None
+
+    def op(
+        self,
+        kind: str,
+        f: Callable[..., Any],
+        kernel: Callable[[Callable[[Any], Any]], Kernel],
+        *,
+        call: Callable[[Any], Any] | None = None,
+        shape: Shape = Shape.ONE_TO_ONE,
+    ) -> Op:
+        """The stage: ``kernel`` made per run around ``call`` (what the engine calls; default ``f``)."""
+        fn = call or f
+        return Op(
+            name=self.name,
+            kind=kind,
+            shape=shape,
+            kernel=functools.partial(kernel, fn),
+            is_async=is_async_callable(fn),
+            concurrency=self.concurrency,
+            ordered=self.ordered,
+            window=self.window,
+            guard=self.guard,
+            fn=f,
+        )
+
+
+def settings(kind: str, f: object, options: ElementOptions[Any], catch: tuple[type[Exception], ...] = ()) -> Settings:
+    """Check an element stage's function and options, naming the stage; ``catch`` turns failures into values."""
+    name = stage_name(options.get("name"), f, kind)
+    at = where(name)
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"{at}: unknown option {unknown[0]!r} (options: {', '.join(OPTIONS)})")
+    check_callable(at, "the function", f)
+    concurrency = check_count(at, "concurrency", options.get("concurrency", 1), minimum=1)
+    ordered = options.get("ordered", True)
+    if not isinstance(ordered, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
+        fail(TypeError, at, "ordered", "a bool", ordered)
+    window = options.get("window")
+    window = check_count(at, "window", 32 * concurrency if window is None else window, minimum=concurrency)
+    return Settings(name, concurrency, ordered, window, _guard(at, options, catch))
+
+
+def _guard(at: str, options: ElementOptions[Any], catch: tuple[type[Exception], ...]) -> Guard | None:
+    retry = options.get("retry")
+    if retry is not None:
+        check_instance(at, "retry", retry, Retry, "a Retry or None")
+    on_error = check_one_of(at, "on_error", options.get("on_error", "fail"), ON_ERROR)
+    dead_letter = options.get("dead_letter")
+    if dead_letter is not None:
+        check_instance(at, "dead_letter", dead_letter, Sink, "a Sink")
+        if on_error != "skip":
+            raise ValueError(f"{at}: dead_letter= receives skipped elements; it needs on_error='skip'")
+    if retry is None and on_error == "fail" and not catch:
+        return None
+    return Guard(retry=retry, skip=on_error == "skip", dead_letter=dead_letter, catch=catch)
+
+
+def element(
+    kind: str,
+    f: Callable[..., Any],
+    kernel: Callable[[Callable[[Any], Any]], Kernel],
+    options: ElementOptions[Any],
+    *,
+    call: Callable[[Any], Any] | None = None,
+    catch: tuple[type[Exception], ...] = (),
+) -> Op:
+    """An element stage of one-to-one shape: checked ``options``, ``kernel`` around ``call`` (default ``f``)."""
+    return settings(kind, f, options, catch).op(kind, f, kernel, call=call)
+
+
+# -- the operators --------------------------------------------------------------------------------------------
+
+
+def map(f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
+    return element("map", f, Kernel, options)
+
+
+class FilterKernel(Kernel):
+    __slots__ = ()
+
+    def __init__(self, fn: Callable[[Any], Any] | None = None) -> None:
+        super().__init__(fn)
+        self.selects = True
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        return list(_compress(chunk, results))
+
+
+def filter(pred: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
+    return element("filter", pred, FilterKernel, options)
+
+
+class TapKernel(Kernel):
+    __slots__ = ()
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        return chunk
+
+
+def tap(f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
+    return element("tap", f, TapKernel, options)
+
+
+class TakeWhileKernel(Kernel):
+    __slots__ = ()
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        for i, keep in enumerate(results):
+            if not keep:
+                self.done = True
+                return chunk[:i]
+        return chunk
+
+
+def take_while(pred: Callable[[Any], Any], name: str | None) -> Op:
+    return element("take_while", pred, TakeWhileKernel, {"name": name})
+
+
+class FlatMapKernel(Kernel):
+    """``fn`` already returns a list per element (the inner iterable is drained inside the element call)."""
+
+    __slots__ = ()
+
+    def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
+        return list(_chain(results))
+
+
+def flat_map(f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
+    s = settings("flat_map", f, options)
+    if s.concurrency == 1 and s.guard is None:
+        # Inner iterables are streamed, never drained whole: they may be huge or endless.
+        return Op(name=s.name, kind="flat_map", shape=Shape.RESHAPING, pull=functools.partial(_flat_map, f), fn=f)
+    # Concurrent or guarded calls each drain their inner iterable into a list inside the call, so a retry or a
+    # skip covers the element's whole output: nothing is emitted twice or half.
+    return s.op("flat_map", f, FlatMapKernel, call=_drainer(f), shape=Shape.RESHAPING)
+
+
+def _is_async_iterable(x: object) -> TypeIs[AsyncIterable[Any]]:
+    return isinstance(x, AsyncIterable)
+
+
+def _drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    async def drain(x: Any) -> list[Any]:
+        inner = f(x)
+        if inspect.isawaitable(inner):
+            inner = await inner
+        if _is_async_iterable(inner):
+            it = aiter(inner)
+            try:
+                return [y async for y in it]
+            finally:  # an inner async generator abandoned by an error or cancellation is closed here
+                await aclose_iterator(it)
+        return list(inner)
+
+    return drain
+
+
+async def _flat_map(f: Callable[[Any], Any], inputs: list[Chunks], st: Stage) -> Chunks:
+    """flat_map at concurrency 1: inner iterables are read lazily, at most one chunk ahead.
+
+    Outputs gather into chunks of up to MAX_CHUNK; an async inner iterable passes each element on as it comes.
+    A failure (in f or inside an inner iterable) is raised after the outputs of the elements before it.
+    """
+    out: list[Any] = []
+    async for chunk in inputs[0]:
+        for x in chunk:
+            called = False
+            try:
+                inner = await call_one(st, f, x)  # a failure of f is counted and noted there
+                called = True
+                if hasattr(inner, "__aiter__"):
+                    ait = aiter(cast("AsyncIterable[Any]", inner))
+                    try:
+                        async for y in ait:
+                            out.append(y)
+                            yield out
+                            out = []
+                    finally:
+                        await aclose_iterator(ait)
+                    continue
+                it = iter(inner)
+                try:
+                    while True:
+                        room = MAX_CHUNK - len(out)
+                        before = len(out)
+                        out.extend(itertools.islice(it, room))  # keeps what it got before a failure
+                        if len(out) - before < room:
+                            break  # inner exhausted
+                        yield out
+                        out = []
+                finally:
+                    close_iterator(it)
+            except Exception as e:
+                if called:  # a failure inside the inner iterable
+                    st.failure(e, x)
+                if out:
+                    pending, out = out, []
+                    yield pending
+                raise
+        if out:
+            yield out
+            out = []

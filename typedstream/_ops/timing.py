@@ -1,0 +1,112 @@
+"""Operators about time and demand: pullers that are async boundaries of their own (buffer, batch_within,
+timeout, throttle), built on the engine's relay."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import deque
+from typing import Any
+
+from .._engine import Chunks, Op, Relay, Shape, Stage, annotate, relay
+from .._validate import check_count, check_seconds, where
+
+__all__ = ["batch_within", "buffer", "throttle", "timeout"]
+
+
+def buffer(n: int) -> Op:
+    check_count(where("buffer"), "n", n, minimum=1)
+    return Op(name="buffer", kind="buffer", shape=Shape.PASS_THROUGH, pull=functools.partial(_buffer, n))
+
+
+def _buffer(n: int, inputs: list[Chunks], st: Stage) -> Chunks:
+    return relay(inputs[0], limit=n)
+
+
+def batch_within(n: int, seconds: float) -> Op:
+    check_count(where("batch_within"), "n", n, minimum=1)
+    secs = check_seconds(where("batch_within"), "seconds", seconds)
+    return Op(
+        name="batch_within", kind="batch_within", shape=Shape.RESHAPING, pull=functools.partial(_batch_within, n, secs)
+    )
+
+
+async def _batch_within(n: int, seconds: float, inputs: list[Chunks], st: Stage) -> Chunks:
+    loop = asyncio.get_running_loop()
+    r = Relay(inputs[0], None)
+    current: list[Any] = []
+    deadline = 0.0
+    try:
+        while True:
+            try:
+                if current:
+                    async with asyncio.timeout_at(deadline):
+                        chunk = await r.get()
+                else:
+                    chunk = await r.get()
+            except TimeoutError:
+                out, current = [current], []
+                yield out
+                continue
+            if chunk is None:
+                if current:
+                    yield [current]
+                return
+            full: list[list[Any]] = []
+            for x in chunk:
+                if not current:
+                    deadline = loop.time() + seconds
+                current.append(x)
+                if len(current) >= n:
+                    full.append(current)
+                    current = []
+            if full:
+                yield full
+    finally:
+        await r.stop()
+
+
+def timeout(seconds: float) -> Op:
+    secs = check_seconds(where("timeout"), "seconds", seconds)
+    return Op(name="timeout", kind="timeout", shape=Shape.PASS_THROUGH, pull=functools.partial(_timeout, secs))
+
+
+async def _timeout(seconds: float, inputs: list[Chunks], st: Stage) -> Chunks:
+    upstream = inputs[0]
+    while True:
+        try:
+            async with asyncio.timeout(seconds):
+                chunk = await anext(upstream)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as e:
+            raise annotate(
+                TimeoutError(f"stage {st.name!r}: no element within {seconds} s"), st.name, has_element=False
+            ) from e
+        yield chunk
+
+
+def throttle(rate: int, per: float) -> Op:
+    check_count(where("throttle"), "rate", rate, minimum=1)
+    secs = check_seconds(where("throttle"), "per", per)
+    return Op(name="throttle", kind="throttle", shape=Shape.PASS_THROUGH, pull=functools.partial(_throttle, rate, secs))
+
+
+async def _throttle(rate: int, per: float, inputs: list[Chunks], st: Stage) -> Chunks:
+    """At most ``rate`` elements in any window of ``per`` seconds (a sliding log of the last ``rate`` sends)."""
+    loop = asyncio.get_running_loop()
+    sent: deque[float] = deque(maxlen=rate)
+    async for chunk in inputs[0]:
+        out: list[Any] = []
+        for x in chunk:
+            if len(sent) == rate:
+                wait = sent[0] + per - loop.time()
+                if wait > 0:
+                    if out:
+                        yield out
+                        out = []
+                    await asyncio.sleep(wait)
+            sent.append(loop.time())
+            out.append(x)
+        if out:
+            yield out
