@@ -141,9 +141,14 @@ __all__ = [
 
 def _publish(obj: object) -> None:
     """Show a class or function as ``typedstream.<name>`` (a type alias such as ``Outcome`` has no module of its
-    own). An overloaded function's overloads are registered again under the new module, where
-    ``typing.get_overloads`` looks for them."""
+    own). What depended on the defining module keeps working: a class's annotations are resolved there first
+    (``typing.get_type_hints`` resolves strings in ``__module__``), and an overloaded function's overloads are
+    registered again under the new module, where ``typing.get_overloads`` looks for them."""
     if isinstance(obj, type):
+        own: dict[str, object] = obj.__dict__.get("__annotations__", {})
+        if own:
+            hints = _typing.get_type_hints(obj, include_extras=True)
+            obj.__annotations__ = {name: hints[name] for name in own}
         obj.__module__ = __name__
     elif isinstance(obj, _types.FunctionType):
         overloads = _typing.get_overloads(obj)

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeGuard, TypeVar, cast, overload
 from returns.result import Result
 from typing_extensions import TypeIs, Unpack
 
-from ._engine import Chain, Op, Origin, drain, drive, iterate, open_iteration, origin
+from ._engine import Chain, Op, Origin, drain, into, iterate, open_iteration, origin
 from ._ops import chunk, combine, element, results, timing
 from ._ops.element import ElementOptions
 from ._report import RunOptions, RunReport
@@ -347,7 +347,7 @@ class Source(Generic[Out]):
 
     async def into(self, sink: Sink[Out, R], **options: Unpack[RunOptions]) -> R:
         """Run into ``sink`` and return its result."""
-        return await drive(self._chain, sink, options)
+        return await into(self._chain, sink, options)
 
     async def run(self, **options: Unpack[RunOptions]) -> RunReport:
         """Run to completion, discarding the elements; return the run's report."""

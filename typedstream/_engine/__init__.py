@@ -18,7 +18,7 @@ from .compile import Planned as Planned
 from .compile import plan as plan
 from .drive import add_report_hook as add_report_hook
 from .drive import drain as drain
-from .drive import drive as drive
+from .drive import into as into
 from .drive import iterate as iterate
 from .drive import open_iteration as open_iteration
 from .drive import remove_report_hook as remove_report_hook
@@ -31,7 +31,7 @@ from .metrics import now as now
 from .origins import origin as origin
 from .origins import prechunked as prechunked
 from .relay import Relay as Relay
-from .relay import relay as relay
+from .relay import relayed as relayed
 from .scope import Run as Run
 from .stage import Stage as Stage
 from .tasks import aclose_iterator as aclose_iterator
@@ -58,14 +58,14 @@ __all__ = [
     "call_one",
     "close_iterator",
     "drain",
-    "drive",
+    "into",
     "iterate",
     "now",
     "open_iteration",
     "origin",
     "plan",
     "prechunked",
-    "relay",
+    "relayed",
     "remove_report_hook",
     "report_hooks",
 ]

@@ -14,7 +14,7 @@ from .calls import element_stage
 from .chain import ORIGIN, Chain, Chunks, Op, Origin
 from .fused import fused
 from .metrics import Inlet, Waits
-from .relay import relay
+from .relay import relayed
 from .scope import Run
 from .stage import Stage
 
@@ -78,9 +78,9 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
         producer, counts = st.waits, st
         boundaries += 1
         if boundaries % RELAY_EVERY == 0:  # not a stage: waits on its far side are not counted
-            relayed = Waits()
-            chunks = run.own(relay(Inlet(chunks, producer, relayed, counts), limit=None))
-            producer, counts = relayed, None
+            relay_waits = Waits()
+            chunks = run.own(relayed(Inlet(chunks, producer, relay_waits, counts), limit=None))
+            producer, counts = relay_waits, None
     if segment:
         fuse()
     return Inlet(chunks, producer, consumer, counts)

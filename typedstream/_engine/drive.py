@@ -18,7 +18,7 @@ from .scope import Run
 from .stage import Stage
 from .tasks import cancel_and_wait
 
-__all__ = ["add_report_hook", "drain", "drive", "iterate", "open_iteration", "remove_report_hook", "report_hooks"]
+__all__ = ["add_report_hook", "drain", "into", "iterate", "open_iteration", "remove_report_hook", "report_hooks"]
 
 R = TypeVar("R")
 
@@ -238,7 +238,7 @@ async def _iterate(scope: _Scope) -> AsyncGenerator[Any]:
         await scope.end(error)
 
 
-async def drive(chain: Chain, sink: Sink[Any, R], options: RunOptions) -> R:
+async def into(chain: Chain, sink: Sink[Any, R], options: RunOptions) -> R:
     return (await _scoped(chain, sink.consume, options))[0]
 
 

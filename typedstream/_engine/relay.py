@@ -11,7 +11,7 @@ from typing import Any
 from .chain import Chunks
 from .tasks import cancel_and_wait
 
-__all__ = ["Relay", "relay"]
+__all__ = ["Relay", "relayed"]
 
 
 class Relay:
@@ -91,7 +91,7 @@ class Relay:
             await cancel_and_wait([self.task])
 
 
-async def relay(upstream: Chunks, *, limit: int | None) -> Chunks:
+async def relayed(upstream: Chunks, *, limit: int | None) -> Chunks:
     """``upstream``'s chunks, pulled ahead in a task (see ``Relay``)."""
     r = Relay(upstream, limit)
     try:

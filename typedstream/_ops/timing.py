@@ -8,7 +8,7 @@ import functools
 from collections import deque
 from typing import Any
 
-from .._engine import Chunks, Op, Relay, Shape, Stage, annotate, relay
+from .._engine import Chunks, Op, Relay, Shape, Stage, annotate, relayed
 from .._validate import check_count, check_seconds, where
 
 __all__ = ["batch_within", "buffer", "throttle", "timeout"]
@@ -20,7 +20,7 @@ def buffer(n: int) -> Op:
 
 
 def _buffer(n: int, inputs: list[Chunks], st: Stage) -> Chunks:
-    return relay(inputs[0], limit=n)
+    return relayed(inputs[0], limit=n)
 
 
 def batch_within(n: int, seconds: float) -> Op:

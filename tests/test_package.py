@@ -1,0 +1,264 @@
+"""The package's shape: imports in layers with no cycle, one export per public name, the generated surface fresh.
+
+These read the source (``ast``), so they hold for every module, also those no test imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import subprocess
+import sys
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from returns.result import Result, Success
+
+import typedstream as ts
+from typedstream._engine import Op, Shape
+from typedstream._faces import description
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "typedstream"
+
+# What each part of the package may import from the rest of it (besides itself): the layers, top to bottom.
+VALUES = {"typedstream._errors", "typedstream._progress", "typedstream._report", "typedstream._retry",
+          "typedstream._sinks", "typedstream._validate"}
+ALLOWED: dict[str, set[str]] = {
+    "typedstream._engine": VALUES,
+    "typedstream._ops": VALUES | {"typedstream._engine"},
+    "typedstream._faces": VALUES | {"typedstream._engine", "typedstream._ops"},
+}
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module
+    target: str  # the imported module (a name imported from a module counts as the module)
+    line: int
+    local: bool  # inside a function
+    type_only: bool  # under ``if TYPE_CHECKING:``
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imports(path: Path) -> Iterator[Import]:
+    module = module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+    def visit(node: ast.AST, local: bool, type_only: bool) -> Iterator[Import]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                yield from visit(child, True, type_only)
+            elif isinstance(child, ast.If) and ast.unparse(child.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                yield from visit(child, local, True)
+            elif isinstance(child, ast.Import):
+                for alias in child.names:
+                    if alias.name.split(".")[0] == "typedstream":
+                        yield Import(module, alias.name, child.lineno, local, type_only)
+            elif isinstance(child, ast.ImportFrom):
+                if child.level:
+                    base = package.rsplit(".", child.level - 1)[0] if child.level > 1 else package
+                    base = f"{base}.{child.module}" if child.module else base
+                else:
+                    base = child.module or ""
+                if base.split(".")[0] != "typedstream":
+                    continue
+                for alias in child.names:
+                    target = f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base
+                    yield Import(module, target, child.lineno, local, type_only)
+            else:
+                yield from visit(child, local, type_only)
+
+    yield from visit(tree, False, False)
+
+
+def package_imports() -> list[Import]:
+    return [i for path in sorted(PACKAGE.rglob("*.py")) for i in imports(path)]
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), plus self-imports."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group: list[str] = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1 or v in edges.get(v, ()):
+                found.append(sorted(group))
+
+    for v in sorted(edges):
+        if v not in index:
+            connect(v)
+    return found
+
+
+def test_the_package_imports_in_layers_without_a_cycle() -> None:
+    found = package_imports()
+    assert len(found) > 50, "the import walk found almost nothing: it is broken"
+    local = [f"{i.module}:{i.line} imports {i.target}" for i in found if i.local]
+    assert not local, "function-local imports of the package's own modules:\n" + "\n".join(local)
+    edges: dict[str, set[str]] = {}
+    for i in found:
+        if not i.type_only:
+            edges.setdefault(i.module, set()).add(i.target)
+    assert not cycles(edges), f"import cycles: {cycles(edges)}"
+    wrong: list[str] = []
+    for i in found:
+        for part, allowed in ALLOWED.items():
+            inside = i.module == part or i.module.startswith(part + ".")
+            if inside and not any(i.target == a or i.target.startswith(a + ".") for a in {part, *allowed}):
+                wrong.append(f"{i.module}:{i.line} imports {i.target}")
+    assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"a"}}) == [["a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_import_walk_sees_type_only_imports() -> None:
+    found = {(i.target, i.local, i.type_only) for i in package_imports()}
+    assert ("typedstream._engine.stage", False, True) in found  # guard.py: the Stage annotation
+
+
+# -- the public names ----------------------------------------------------------------------------------------
+
+
+def init_imports() -> list[tuple[str, str, str]]:
+    """(module, name, as-name) of every ``from .x import name as name`` in ``typedstream/__init__.py``."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    return [
+        (node.module or "", alias.name, alias.asname or alias.name)
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level == 1
+        for alias in node.names
+    ]
+
+
+def test_each_public_name_is_exported_exactly_once() -> None:
+    assert ts.__all__ == sorted(ts.__all__) and len(set(ts.__all__)) == len(ts.__all__)
+    exported = [asname for _, _, asname in init_imports()]
+    assert sorted(exported) == sorted(ts.__all__), "every name in __all__ is imported once, and only those"
+    assert all(name == asname for _, name, asname in init_imports()), "re-exported as itself (`x as x`)"
+    public = {n for n, v in vars(ts).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)}
+    assert public == set(ts.__all__)
+
+
+def test_every_public_class_and_function_shows_the_public_module() -> None:
+    for name in ts.__all__:
+        obj: object = getattr(ts, name)
+        if isinstance(obj, (type, types.FunctionType)):
+            assert obj.__module__ == "typedstream", name
+            assert obj.__qualname__ == name
+            assert getattr(importlib.import_module("typedstream"), name) is obj
+
+
+def test_public_annotations_and_overloads_still_resolve() -> None:
+    for name in ts.__all__:
+        obj: object = getattr(ts, name)
+        if isinstance(obj, type):
+            typing.get_type_hints(obj)  # raises if an annotation names something the public module lacks
+    assert len(typing.get_overloads(ts.map)) == 2
+    assert len(typing.get_overloads(ts.try_map)) == 8
+    assert typing.get_type_hints(ts.Retry)["attempts"] is int
+
+
+def test_importing_the_package_imports_no_extra() -> None:
+    code = "import sys, typedstream; print(sorted(m for m in ('rich', 'opentelemetry') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# -- facts instead of names ----------------------------------------------------------------------------------
+
+
+def ok(x: object) -> Result[object, Exception]:
+    return Success(x)
+
+
+def some_stages() -> list[Op]:
+    """One stage of every operator (and both forms of flat_map)."""
+    results = ts.source([1]).try_map(str)
+    pipelines: list[ts.Source[object]] = [
+        ts.source([1]).map(str).filter(bool).tap(print).take_while(bool),
+        ts.source([1]).flat_map(lambda x: [x]),
+        ts.source([1]).flat_map(lambda x: [x], concurrency=2),
+        results.map_ok(str).bind(ok).recover(ok),
+        results.successes(),
+        results.failures(),
+        results.unwrap(),
+        ts.source([1]).take(1).skip(1).batch(1).flatten(),
+        ts.source([1]).scan(0, max).stateful_map(0, lambda s, x: (s, x)).distinct(),
+        ts.source([1]).batch_within(1, 1.0),
+        ts.source([1]).buffer(1).timeout(1.0).throttle(1),
+        ts.source([1]).merge(ts.source([2])).concat(ts.source([3])).zip(ts.source([4])),
+    ]
+    return [op for p in pipelines for op in description(p)[1]]
+
+
+def test_the_report_s_reshaping_kinds_are_the_operators_reshaping_shapes() -> None:
+    stages = some_stages()
+    kinds = {op.kind for op in stages}
+    assert len(kinds) == 26, sorted(kinds)  # every operator
+    reshaping = {op.kind for op in stages if op.shape is Shape.RESHAPING} | {"source"}
+    assert reshaping == ts.StageMetrics.RESHAPING
+
+
+# -- the generated surface -----------------------------------------------------------------------------------
+
+
+def test_the_generated_surface_is_up_to_date() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "generate_surface.py"), "--check"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_three_forms_of_an_operator_share_their_documentation() -> None:
+    methods = [n for n, v in vars(ts.Stream).items() if not n.startswith("_") and callable(v)]
+    assert len(methods) == 26
+    for name in methods:
+        docs = {inspect.getdoc(getattr(ts.Source, name)), inspect.getdoc(getattr(ts.Stream, name)), inspect.getdoc(getattr(ts, name))}
+        assert len(docs) == 1 and None not in docs, name
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_tool_directives_for_linters_the_project_does_not_run(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert "# noqa" not in text and "# fmt:" not in text
