@@ -55,7 +55,7 @@ async def run_demo(data: DataSet, db: Path, *, progress: bool = False, out: Text
         report = reports[0]
         write(f"streamed {data.events:,} events in {time.perf_counter() - started:.2f} s: {written:,} orders written, "
               f"{len(letters):,} malformed events dead-lettered, {report.stage('price').retried:,} FX "
-              f"calls retried")  # fmt: skip
+              f"calls retried")
         write(report.table())
         if letters:
             first = letters[0]
@@ -70,7 +70,7 @@ async def run_demo(data: DataSet, db: Path, *, progress: bool = False, out: Text
         same = len(priced) == len(stored) and all(stored.get(p.order.order_id) == str(p.total_eur) for p in priced)
         write(f"batch Pipeline: {len(priced):,} priced, {len(failed_steps):,} failed (steps: "
               f"{', '.join(sorted(set(failed_steps))) or '-'}) in {time.perf_counter() - batch_started:.2f} s; "
-              f"same totals as the stream: {'yes' if same else 'NO'}")  # fmt: skip
+              f"same totals as the stream: {'yes' if same else 'NO'}")
         return {
             "orders": store.count("orders"),
             "dead_letters": store.count("dead_letters"),

@@ -213,7 +213,7 @@ class Store:
             (p.order.order_id, p.order.customer, p.order.currency, p.order.placed_at.isoformat(), len(p.order.lines),
              str(p.order.total), str(p.total_eur))
             for p in batch
-        ]  # fmt: skip
+        ]
         async with self._lock:
             await asyncio.to_thread(self._upsert_orders, rows)
         return len(rows)

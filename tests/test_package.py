@@ -46,20 +46,20 @@ class Import:
     type_only: bool  # under ``if TYPE_CHECKING:``
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def is_module(name: str) -> bool:
-    path = ROOT.joinpath(*name.split("."))
+def is_module(name: str, root: Path = ROOT) -> bool:
+    path = root.joinpath(*name.split("."))
     return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
-def imports(path: Path) -> Iterator[Import]:
-    module = module_name(path)
+def imports(path: Path, root: Path = ROOT) -> Iterator[Import]:
+    module = module_name(path, root)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     tree = ast.parse(path.read_text(encoding="utf-8"))
 
@@ -82,7 +82,7 @@ def imports(path: Path) -> Iterator[Import]:
                 if base.split(".")[0] != "typedstream":
                     continue
                 for alias in child.names:
-                    target = f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base
+                    target = f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}", root) else base
                     yield Import(module, target, child.lineno, local, type_only)
             else:
                 yield from visit(child, local, type_only)
@@ -151,9 +151,23 @@ def test_the_cycle_finder_finds_cycles() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_the_import_walk_sees_type_only_imports() -> None:
-    found = {(i.target, i.local, i.type_only) for i in package_imports()}
-    assert ("typedstream._engine.stage", False, True) in found  # guard.py: the Stage annotation
+def test_the_import_walk_sees_local_and_type_only_imports(tmp_path: Path) -> None:
+    module = tmp_path / "typedstream" / "_probe.py"
+    module.parent.mkdir()
+    (module.parent / "_graph.py").write_text("", encoding="utf-8")
+    module.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from ._engine import Op\n"
+        "if TYPE_CHECKING:\n    from ._faces import Source\n"
+        "def f() -> None:\n    from . import _graph\n",
+        encoding="utf-8",
+    )
+    found = {(i.target, i.local, i.type_only) for i in imports(module, root=tmp_path)}
+    assert found == {
+        ("typedstream._engine", False, False),
+        ("typedstream._faces", False, True),
+        ("typedstream._graph", True, False),
+    }
 
 
 # -- the public names ----------------------------------------------------------------------------------------

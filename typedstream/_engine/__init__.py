@@ -6,7 +6,6 @@ Layers, each importing only from those above it in this list: ``kernel``, ``metr
 ``guard``, ``stage``, ``scope``, ``relay``, ``origins``, ``fused``, ``calls``, ``compile``, ``drive``.
 """
 
-from .calls import call_one as call_one
 from .chain import MAX_CHUNK as MAX_CHUNK
 from .chain import Chain as Chain
 from .chain import Chunks as Chunks
@@ -14,6 +13,7 @@ from .chain import Guard as Guard
 from .chain import Op as Op
 from .chain import Origin as Origin
 from .chain import Shape as Shape
+from .chain import StageContext as StageContext
 from .compile import Planned as Planned
 from .compile import plan as plan
 from .drive import add_report_hook as add_report_hook
@@ -52,10 +52,10 @@ __all__ = [
     "Run",
     "Shape",
     "Stage",
+    "StageContext",
     "aclose_iterator",
     "add_report_hook",
     "annotate",
-    "call_one",
     "close_iterator",
     "drain",
     "into",

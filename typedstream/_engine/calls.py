@@ -1,5 +1,5 @@
 """Element stages that are async boundaries: the function is called per element, one call at a time or by a
-pool of workers, each call timed and guarded in one place (``call_one``)."""
+pool of workers, each call timed and guarded in one place (``Stage.call``)."""
 
 from __future__ import annotations
 
@@ -9,38 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from .chain import Chunks
-from .guard import call
 from .kernel import SKIPPED, Kernel
-from .metrics import now
 from .stage import Stage
 from .tasks import cancel_and_wait
 
-__all__ = ["Pool", "call_one", "element_stage"]
-
-
-async def call_one(st: Stage, fn: Callable[[Any], Any], x: Any) -> Any:
-    """One call of a stage's function: the value, or ``SKIPPED``/``Caught`` from a guarded stage; a failure is
-    raised (the original exception, noted with the stage and element) and counted. Its time, retries
-    included, is the element's latency; waits between retries are not busy time."""
-    started = now()
-    waited: list[float] | None = None  # retry waits of this call, only once a call failed
-    try:
-        return await call(fn, x)
-    except Exception as e:
-        recovery = st.recovery
-        if recovery is None:
-            st.failure(e, x)  # the original exception goes on; the note says where
-            raise
-        waited = [0.0]
-        try:
-            return await recovery.recover(fn, x, e, waited)
-        except Exception:
-            st.failed += 1  # noted by the recovery
-            raise
-    finally:
-        took = now() - started
-        st.busy += took if waited is None else took - waited[0]
-        st.latency.add(took)
+__all__ = ["Pool", "element_stage", "sequential"]
 
 
 def finish(st: Stage, kern: Kernel, done: list[tuple[Any, Any]]) -> list[Any]:
@@ -76,7 +49,7 @@ async def sequential(upstream: Chunks, st: Stage) -> Chunks:
     async for chunk in upstream:
         for x in chunk:
             try:
-                r = await call_one(st, fn, x)
+                r = await st.call(fn, x)
             except Exception:
                 st.items_in += 1  # a failure is done with; a cancelled call is not (it never finished)
                 raise
@@ -147,7 +120,7 @@ class Pool:
                     return
                 idx, x = item
                 try:
-                    r = await call_one(self.st, self.fn, x)
+                    r = await self.st.call(self.fn, x)
                 except Exception as e:
                     self.st.items_in += 1
                     self.failures.append(e)

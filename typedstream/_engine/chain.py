@@ -9,16 +9,13 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .._retry import Retry
 from .._sinks import Sink
 from .kernel import Kernel
 
-if TYPE_CHECKING:
-    from .stage import Stage
-
-__all__ = ["MAX_CHUNK", "ORIGIN", "Chain", "Chunks", "Guard", "Op", "Origin", "Pull", "Shape"]
+__all__ = ["MAX_CHUNK", "ORIGIN", "Chain", "Chunks", "Guard", "Op", "Origin", "Pull", "Shape", "StageContext"]
 
 Chunks = AsyncIterator[list[Any]]
 """What flows between stages: non-empty lists of elements."""
@@ -26,7 +23,26 @@ Chunks = AsyncIterator[list[Any]]
 MAX_CHUNK = 1024
 """The largest chunk the engine makes itself (reading a sync iterable, gathering flat_map's outputs)."""
 
-Pull = Callable[[list[Chunks], "Stage"], Chunks]
+
+
+class StageContext(Protocol):
+    """What a puller may use of its stage in the run: the engine counts and times everything else."""
+
+    @property
+    def name(self) -> str:
+        """Unique within the run: for error notes."""
+        ...
+
+    async def call(self, fn: Callable[[Any], Any], x: Any) -> Any:
+        """``fn(x)`` as the stage's call: timed, guarded (retry, catch, skip) and counted when it fails."""
+        ...
+
+    def failure(self, exc: BaseException, element: object) -> BaseException:
+        """``exc`` ended the stage's work on ``element`` (outside a call): count it, note where it happened."""
+        ...
+
+
+Pull = Callable[[list[Chunks], StageContext], Chunks]
 """An async stage: reads its inputs (the upstream first, then the op's ``sources``) and yields chunks."""
 
 

@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import reprlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import DeadLetter
 from .._sinks import Sink
@@ -21,8 +21,6 @@ from .tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     import random
-
-    from .stage import Stage
 
 __all__ = ["DeadLetters", "Recovery", "annotate", "call", "describe"]
 
@@ -57,12 +55,22 @@ async def call(fn: Callable[[Any], Any], x: Any) -> Any:
     return r
 
 
+class Guarded(Protocol):
+    """What the guard reads and counts of its stage."""
+
+    @property
+    def name(self) -> str: ...
+
+    retried: int
+    skipped: int
+
+
 class Recovery:
     """One guarded stage's error handling in one run (its jitter source and dead-letter sink are per run)."""
 
     __slots__ = ("guard", "stage", "_letters", "_rng", "_feeder")
 
-    def __init__(self, guard: Guard, stage: Stage, letters: list[DeadLetters]) -> None:
+    def __init__(self, guard: Guard, stage: Guarded, letters: list[DeadLetters]) -> None:
         self.guard = guard
         self.stage = stage
         self._letters = letters  # the run's: it finishes or cancels every sink when it ends

@@ -8,12 +8,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .stage import Stage
-
-__all__ = ["Histogram", "Inlet", "Waits", "now"]
+__all__ = ["Counted", "Histogram", "Inlet", "Waits", "now"]
 
 now = time.perf_counter
 
@@ -32,6 +29,12 @@ class Waits:
         self.received = 0  # elements that arrived through its inlets (the run's output, for the consumer's)
 
 
+class Counted(Protocol):
+    """A stage whose output a boundary counts."""
+
+    items_out: int
+
+
 class Inlet:
     """The pull side of a boundary between two stages, an async iterator over the producer's chunks.
 
@@ -44,7 +47,7 @@ class Inlet:
     __slots__ = ("_next", "_producer", "_consumer", "_since", "_counts")
 
     def __init__(
-        self, chunks: AsyncIterator[list[Any]], producer: Waits, consumer: Waits, counts: Stage | None = None
+        self, chunks: AsyncIterator[list[Any]], producer: Waits, consumer: Waits, counts: Counted | None = None
     ) -> None:
         self._next = chunks.__anext__
         self._producer = producer

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .chain import Op, Shape
-from .guard import DeadLetters, Recovery, annotate
-from .metrics import Histogram, Waits
+from .guard import DeadLetters, Recovery, annotate, call
+from .metrics import Histogram, Waits, now
 
 __all__ = ["Stage"]
 
@@ -35,6 +38,31 @@ class Stage:
         self.latency = Histogram()  # per call, for stages that call per element
         self.waited = [0.0]  # retry waits in the fused chunk being processed (one task: no interleaving)
         self.recovery = None if op.guard is None else Recovery(op.guard, self, letters)
+
+    async def call(self, fn: Callable[[Any], Any], x: Any) -> Any:
+        """One call of the stage's function, for a stage that calls per element (not fused): the value, or
+        ``SKIPPED``/``Caught`` from a guarded stage; a failure is raised (the original exception, noted with the
+        stage and element) and counted. Its time, retries included, is the element's latency; waits between
+        retries are not busy time."""
+        started = now()
+        waited: list[float] | None = None  # retry waits of this call, only once a call failed
+        try:
+            return await call(fn, x)
+        except Exception as e:
+            recovery = self.recovery
+            if recovery is None:
+                self.failure(e, x)  # the original exception goes on; the note says where
+                raise
+            waited = [0.0]
+            try:
+                return await recovery.recover(fn, x, e, waited)
+            except Exception:
+                self.failed += 1  # noted by the recovery
+                raise
+        finally:
+            took = now() - started
+            self.busy += took if waited is None else took - waited[0]
+            self.latency.add(took)
 
     def failure(self, exc: BaseException, element: object) -> BaseException:
         """``exc`` ended this stage's work on ``element``: count it and say where it happened."""

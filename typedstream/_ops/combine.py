@@ -8,7 +8,7 @@ import builtins
 from collections import deque
 from typing import Any
 
-from .._engine import Chain, Chunks, Op, Relay, Shape, Stage
+from .._engine import Chain, Chunks, Op, Relay, Shape, StageContext
 
 __all__ = ["concat", "merge", "zip"]
 
@@ -19,7 +19,7 @@ def merge(others: tuple[Chain, ...]) -> Op:
     return Op(name="merge", kind="merge", shape=Shape.RESHAPING, pull=_merge, sources=others)
 
 
-async def _merge(inputs: list[Chunks], st: Stage) -> Chunks:
+async def _merge(inputs: list[Chunks], st: StageContext) -> Chunks:
     """Interleave chunks as they arrive; one pump task per input, each at most one chunk ahead."""
     arrived = asyncio.Event()  # every relay signals the same event
     relays = [Relay(chunks, None, arrived) for chunks in inputs]
@@ -52,7 +52,7 @@ def concat(others: tuple[Chain, ...]) -> Op:
     return Op(name="concat", kind="concat", shape=Shape.RESHAPING, pull=_concat, sources=others)
 
 
-async def _concat(inputs: list[Chunks], st: Stage) -> Chunks:
+async def _concat(inputs: list[Chunks], st: StageContext) -> Chunks:
     for chunks in inputs:
         async for chunk in chunks:
             yield chunk
@@ -62,7 +62,7 @@ def zip(others: tuple[Chain, ...]) -> Op:
     return Op(name="zip", kind="zip", shape=Shape.RESHAPING, pull=_zip_chunks, sources=others)
 
 
-async def _zip_chunks(inputs: list[Chunks], st: Stage) -> Chunks:
+async def _zip_chunks(inputs: list[Chunks], st: StageContext) -> Chunks:
     buffers: list[deque[Any]] = [deque() for _ in inputs]
     while True:
         for chunks, buf in _zip(inputs, buffers):

@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 
 from typing_extensions import TypedDict, TypeIs, Unpack
 
-from .._engine import MAX_CHUNK, Chunks, Guard, Kernel, Op, Shape, Stage, aclose_iterator, call_one, close_iterator
+from .._engine import MAX_CHUNK, Chunks, Guard, Kernel, Op, Shape, StageContext, aclose_iterator, close_iterator
 from .._errors import DeadLetter
 from .._retry import Retry
 from .._sinks import Sink
@@ -229,7 +229,7 @@ def _drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return drain
 
 
-async def _flat_map(f: Callable[[Any], Any], inputs: list[Chunks], st: Stage) -> Chunks:
+async def _flat_map(f: Callable[[Any], Any], inputs: list[Chunks], st: StageContext) -> Chunks:
     """flat_map at concurrency 1: inner iterables are read lazily, at most one chunk ahead.
 
     Outputs gather into chunks of up to MAX_CHUNK; an async inner iterable passes each element on as it comes.
@@ -240,7 +240,7 @@ async def _flat_map(f: Callable[[Any], Any], inputs: list[Chunks], st: Stage) ->
         for x in chunk:
             called = False
             try:
-                inner = await call_one(st, f, x)  # a failure of f is counted and noted there
+                inner = await st.call(f, x)  # a failure of f is counted and noted there
                 called = True
                 if hasattr(inner, "__aiter__"):
                     ait = aiter(cast("AsyncIterable[Any]", inner))

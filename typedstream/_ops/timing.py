@@ -8,7 +8,7 @@ import functools
 from collections import deque
 from typing import Any
 
-from .._engine import Chunks, Op, Relay, Shape, Stage, annotate, relayed
+from .._engine import Chunks, Op, Relay, Shape, StageContext, annotate, relayed
 from .._validate import check_count, check_seconds, where
 
 __all__ = ["batch_within", "buffer", "throttle", "timeout"]
@@ -19,7 +19,7 @@ def buffer(n: int) -> Op:
     return Op(name="buffer", kind="buffer", shape=Shape.PASS_THROUGH, pull=functools.partial(_buffer, n))
 
 
-def _buffer(n: int, inputs: list[Chunks], st: Stage) -> Chunks:
+def _buffer(n: int, inputs: list[Chunks], st: StageContext) -> Chunks:
     return relayed(inputs[0], limit=n)
 
 
@@ -31,7 +31,7 @@ def batch_within(n: int, seconds: float) -> Op:
     )
 
 
-async def _batch_within(n: int, seconds: float, inputs: list[Chunks], st: Stage) -> Chunks:
+async def _batch_within(n: int, seconds: float, inputs: list[Chunks], st: StageContext) -> Chunks:
     loop = asyncio.get_running_loop()
     r = Relay(inputs[0], None)
     current: list[Any] = []
@@ -71,7 +71,7 @@ def timeout(seconds: float) -> Op:
     return Op(name="timeout", kind="timeout", shape=Shape.PASS_THROUGH, pull=functools.partial(_timeout, secs))
 
 
-async def _timeout(seconds: float, inputs: list[Chunks], st: Stage) -> Chunks:
+async def _timeout(seconds: float, inputs: list[Chunks], st: StageContext) -> Chunks:
     upstream = inputs[0]
     while True:
         try:
@@ -92,7 +92,7 @@ def throttle(rate: int, per: float) -> Op:
     return Op(name="throttle", kind="throttle", shape=Shape.PASS_THROUGH, pull=functools.partial(_throttle, rate, secs))
 
 
-async def _throttle(rate: int, per: float, inputs: list[Chunks], st: Stage) -> Chunks:
+async def _throttle(rate: int, per: float, inputs: list[Chunks], st: StageContext) -> Chunks:
     """At most ``rate`` elements in any window of ``per`` seconds (a sliding log of the last ``rate`` sends)."""
     loop = asyncio.get_running_loop()
     sent: deque[float] = deque(maxlen=rate)
