@@ -1,7 +1,8 @@
 """W3's child process: peak memory of ``map -> batch(1000) -> count`` over a lazy ``range`` source.
 
-Run by ``benchmarks/run.py`` as ``python benchmarks/_w3_child.py N``; prints one JSON line. It imports only what
-the measurement needs, so the baseline is the interpreter plus asyncio plus typedstream.
+Run by ``w3_memory.w3_spawn`` (from ``benchmarks/run.py``) as ``python benchmarks/_w3_child.py N``; prints one
+JSON line. It imports only what the measurement needs, so the baseline is the interpreter plus asyncio plus
+typedstream.
 
 Two peak figures are reported:
 
