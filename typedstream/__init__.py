@@ -61,15 +61,15 @@ from ._sinks import fold as fold
 from ._sinks import for_each as for_each
 from ._sinks import Sink as Sink
 from ._sinks import to_list as to_list
-from ._stages import BatchStage as BatchStage
-from ._stages import BindStage as BindStage
-from ._stages import DistinctStage as DistinctStage
-from ._stages import ErrorsStage as ErrorsStage
-from ._stages import FlattenStage as FlattenStage
-from ._stages import MapOkStage as MapOkStage
-from ._stages import RecoverStage as RecoverStage
-from ._stages import SameStage as SameStage
-from ._stages import ValuesStage as ValuesStage
+from ._stage_objects import BatchStage as BatchStage
+from ._stage_objects import BindStage as BindStage
+from ._stage_objects import DistinctStage as DistinctStage
+from ._stage_objects import ErrorsStage as ErrorsStage
+from ._stage_objects import FlattenStage as FlattenStage
+from ._stage_objects import MapOkStage as MapOkStage
+from ._stage_objects import RecoverStage as RecoverStage
+from ._stage_objects import SameStage as SameStage
+from ._stage_objects import ValuesStage as ValuesStage
 
 __all__ = [
     "Backoff",

@@ -16,7 +16,7 @@ from ._engine import Op
 from ._faces import Source, Stream, checked_source
 from ._ops import chunk, element, results, timing
 from ._ops.element import ElementOptions
-from ._stages import (
+from ._stage_objects import (
     BatchStage,
     BindStage,
     DistinctStage,
