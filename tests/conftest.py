@@ -1,23 +1,14 @@
-"""Shared fixtures: every async test ends with no pending task and no suspended async generator (rule 23)."""
+"""The suite's one fixture: every async test ends with no pending task and no suspended async generator (rule 23)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 
 import pytest
 
-
-def open_async_generators(loop: asyncio.AbstractEventLoop) -> list[object]:
-    """Async generators that were started and are neither finished nor closed."""
-    gens: Iterable[object] = getattr(loop, "_asyncgens", ())
-    # The fixture's own generator is running while it checks: it is not a leak.
-    return [
-        ag
-        for ag in list(gens)
-        if getattr(ag, "ag_frame", None) is not None and not getattr(ag, "ag_running", False)
-    ]
+from tests.support.leaks import open_async_generators
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import assert_type
 
-from elements import Row, numbers, parse, show
+from .elements import Row, numbers, parse, show
 
 import typedstream as ts
 

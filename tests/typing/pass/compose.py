@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import assert_type
 
-from elements import Row, digits, double, enrich, is_row, length, numbers, parse, parse_or_none, rescore, show, total
+from .elements import Row, digits, double, enrich, is_row, length, numbers, parse, parse_or_none, rescore, show, total
 
 import typedstream as ts
 

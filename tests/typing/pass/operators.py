@@ -9,7 +9,7 @@ import functools
 from collections.abc import AsyncIterator
 from typing import TypeGuard, assert_type
 
-from elements import (
+from .elements import (
     Row,
     digits,
     digits_later,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import assert_type
 
-from elements import Row, parse, show
+from .elements import Row, parse, show
 from returns.result import Failure, Result, Success
 
 import typedstream as ts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import assert_type
 
-from elements import Row, enrich, parse, show
+from .elements import Row, enrich, parse, show
 
 import typedstream as ts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import assert_type
 
-from elements import Row, parse, show
+from .elements import Row, parse, show
 
 import typedstream as ts
 

@@ -7,7 +7,7 @@ the engine must deliver -- including which elements come out before an error, an
 down is satisfied before an upstream failure is ever reached.
 
 New operators join here (one spec builder and one line in ``ordered_specs``) and are then tested against the
-list model by every law in ``tests/test_laws.py``.
+list model by every law in ``tests/laws/``.
 """
 
 from __future__ import annotations

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pytest
-from clock import VirtualClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from returns.result import Failure, Result, Success
-from sources import FailsFirst
 
 import typedstream as ts
+
+from tests.support.clock import VirtualClock
+from tests.support.sources import FailsFirst
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import typedstream as ts
 from typedstream import Backoff, Retry
 
 
@@ -71,3 +73,24 @@ def test_retry_on_decides_what_is_retried_and_never_cancellation() -> None:
 def test_bad_policies_are_rejected_with_a_clear_error(make: Any, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         make()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: ts.Retry(0), "attempts must be >= 1"),
+        (lambda: ts.Backoff.exponential(initial=-1.0), "initial must be >= 0"),
+        (lambda: ts.Backoff.constant(-0.5), "initial must be >= 0"),
+        (lambda: ts.Backoff(1.0, jitter=2.0), "jitter must be between 0 and 1"),
+    ],
+)
+def test_bad_retry_policies_fail_when_built(make: Callable[[], object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_retry_policy_sleep_and_seed_are_validated() -> None:
+    with pytest.raises(TypeError, match="sleep must be"):
+        ts.Retry(2, sleep=cast(Any, 3))
+    with pytest.raises(TypeError, match="seed must be"):
+        ts.Retry(2, seed=cast(Any, "x"))

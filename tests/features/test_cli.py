@@ -12,7 +12,8 @@ import pytest
 
 import typedstream as ts
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 SCRIPT = Path(sys.executable).parent / "typedstream"
 
 PIPES = textwrap.dedent(
@@ -114,7 +115,7 @@ def test_run_lines_from_a_file_into_a_file(pipes: Path) -> None:
     result = typedstream(
         "run", "pipes.py:shouter", "--format", "lines", "--input", "in.txt", "--output", "out.txt", "--report", "none",
         cwd=pipes,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert (pipes / "out.txt").read_text() == "AB\nCD\n"
     assert result.stdout == result.stderr == ""
@@ -129,7 +130,7 @@ def test_input_files_with_a_bom_crlf_or_a_stray_cr(pipes: Path) -> None:
     result = typedstream(
         "run", "pipes:shouter", "--format", "lines", "--input", "in.txt", "--output", "out.txt", "--report", "none",
         cwd=pipes,
-    )  # fmt: skip
+    )
     assert (pipes / "out.txt").read_bytes() == b"A\rB\nC\n"  # a line ends at \n only, as on stdin
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
 import subprocess
 import sys
 import types
@@ -24,13 +25,15 @@ import typedstream as ts
 from typedstream._engine import Op, Shape
 from typedstream._faces import description
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 PACKAGE = ROOT / "typedstream"
 
 # What each part of the package may import from the rest of it (besides itself): the layers, top to bottom.
 VALUES = {"typedstream._errors", "typedstream._progress", "typedstream._report", "typedstream._retry",
           "typedstream._sinks", "typedstream._validate"}
 ALLOWED: dict[str, set[str]] = {
+    **{value: VALUES for value in VALUES},
     "typedstream._engine": VALUES,
     "typedstream._ops": VALUES | {"typedstream._engine"},
     "typedstream._faces": VALUES | {"typedstream._engine", "typedstream._ops"},
@@ -270,6 +273,38 @@ def test_the_three_forms_of_an_operator_share_their_documentation() -> None:
     for name in methods:
         docs = {inspect.getdoc(getattr(ts.Source, name)), inspect.getdoc(getattr(ts.Stream, name)), inspect.getdoc(getattr(ts, name))}
         assert len(docs) == 1 and None not in docs, name
+
+
+def one_letter_apart(a: str, b: str) -> bool:
+    """One letter added, removed or changed."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def test_no_two_modules_are_named_one_letter_apart() -> None:
+    names = {p.stem.lstrip("_") for p in PACKAGE.rglob("*.py") if p.stem != "__init__"}
+    names |= {p.parent.name.lstrip("_") for p in PACKAGE.rglob("__init__.py")}
+    assert len(names) > 30
+    close = sorted((a, b) for a in names for b in names if a < b and one_letter_apart(a, b))
+    assert not close, f"module names one letter apart: {close}"
+    assert one_letter_apart("_op".lstrip("_"), "_ops".lstrip("_")) and not one_letter_apart("chain", "chunk")
+
+
+def test_every_rule_has_tests_named_after_it() -> None:
+    rules = [int(n) for n in re.findall(r"^(\d+)\. \*\*", (ROOT / "docs" / "rules.md").read_text(), re.M)]
+    assert rules == list(range(1, 26))
+    names = {
+        node.name
+        for path in (ROOT / "tests").rglob("test_*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    missing = [n for n in rules if not any(name.startswith(f"test_rule{n:02d}_") for name in names)]
+    assert not missing, f"rules with no test named after them: {missing}"
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))

@@ -28,6 +28,8 @@ import typedstream as ts
 import typedstream.otel
 from typedstream._engine import report_hooks
 
+from tests.support.errors import Boom
+
 COUNTERS = ("items_in", "items_out", "filtered", "skipped", "failed", "retried")
 
 
@@ -90,10 +92,6 @@ def otel() -> Iterator[Telemetry]:
         typedstream.otel.uninstrument()
         tracer_provider.shutdown()
         meter_provider.shutdown()
-
-
-class Boom(Exception):
-    pass
 
 
 def explode_at_3(x: int) -> int:

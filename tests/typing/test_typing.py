@@ -25,7 +25,8 @@ import pytest
 
 import typedstream
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 TYPING_DIR = ROOT / "tests" / "typing"
 PASS_DIR = TYPING_DIR / "pass"
 FAIL_DIR = TYPING_DIR / "fail"

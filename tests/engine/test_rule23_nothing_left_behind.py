@@ -1,0 +1,41 @@
+"""Rule 23: Nothing is left behind. After every test no task is pending and no async generator is left suspended (an
+autouse fixture checks this after each test of the suite).
+
+The autouse ``no_leaks`` fixture (tests/conftest.py) checks rule 23 after every test; these tests check that its
+detector sees an open iterator and its pending task, and that a finished run leaves nothing open."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncGenerator
+
+import typedstream as ts
+
+from tests.support.calls import inc
+from tests.support.leaks import open_async_generators
+from tests.support.sources import acounting
+
+
+async def test_rule23_leak_detector_reports_an_open_iterator() -> None:
+    loop = asyncio.get_running_loop()
+    before = {id(g) for g in open_async_generators(loop)}
+    it = aiter(ts.source(range(10)).map(inc).buffer(2))
+    assert await anext(it) == 1
+    gc.collect()
+    leaked = [g for g in open_async_generators(loop) if id(g) not in before]
+    assert it in leaked
+    me = asyncio.current_task()
+    assert [t for t in asyncio.all_tasks() if t is not me and not t.done()], "the buffer task is pending"
+    assert isinstance(it, AsyncGenerator)
+    await it.aclose()
+    assert not [g for g in open_async_generators(loop) if id(g) not in before]
+    assert not [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+
+
+async def test_rule23_a_finished_run_leaves_nothing_open() -> None:
+    loop = asyncio.get_running_loop()
+    before = {id(g) for g in open_async_generators(loop)}
+    src = ts.source(acounting([])).map(inc, concurrency=3).buffer(2).batch_within(4, 0.01).take(3)
+    assert len(await src.collect()) == 3
+    assert not [g for g in open_async_generators(loop) if id(g) not in before]

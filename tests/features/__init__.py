@@ -1,0 +1,1 @@
+"""The features around the operators, one file per feature."""
