@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "W2b": lambda: w2b(400, min(rounds, 3)),
         "W3": lambda: w3(w3_n, w3_proc),
         "W4": lambda: w4(100, min(rounds, 3)),
-        "W5": lambda: w5(2_000 if quick else 20_000, min(rounds, 3)),
+        "W5": lambda: w5(2_000 if quick else 20_000, min(rounds, 3), None if baseline == DEFAULT_BASELINE else baseline),
     }
     chosen = _choose(parser, args.only, list(workloads))
 
