@@ -93,7 +93,9 @@ class StageMetrics:
     """Unique within the run: the function's name or ``name=``, then ``#2``, ``#3`` for repeats."""
     kind: str
     items_in: int
-    """Elements the stage finished with (a source has none: it only produces)."""
+    """Elements the stage finished with (a source has none: it only produces); for the reshaping stages that are
+    async boundaries of their own (``batch_within``, ``merge``, ``concat``, ``zip``, a lazy ``flat_map``), the
+    elements it took in."""
     items_out: int
     """Elements it passed on."""
     skipped: int
