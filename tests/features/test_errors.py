@@ -21,10 +21,6 @@ from tests.support.clock import VirtualClock
 from tests.support.errors import Boom
 
 
-def letters_into(out: list[ts.DeadLetter[Any]]) -> ts.Sink[ts.DeadLetter[Any], None]:
-    return ts.for_each(out.append)
-
-
 # -------------------------------------------------------------------------------- on_error="skip" and dead letters
 
 

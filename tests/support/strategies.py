@@ -296,8 +296,6 @@ class OpSpec:
 
     label: str
     make: Callable[[], Stage]
-    elementwise: bool = True
-    """The output multiset depends only on the input multiset (may follow an unordered stage)."""
     reorders: bool = False
     """An unordered concurrent stage: results are compared as multisets."""
     limits: bool = False
@@ -420,14 +418,13 @@ def take_spec(n: int) -> OpSpec:
             if i >= n:
                 return  # the next element is never pulled
 
-    return OpSpec(f"take({n})", lambda: Stage(IDENTITY | ts.take(n), model), elementwise=False, limits=True)
+    return OpSpec(f"take({n})", lambda: Stage(IDENTITY | ts.take(n), model), limits=True)
 
 
 def skip_spec(n: int) -> OpSpec:
     return OpSpec(
         f"skip({n})",
         lambda: Stage(IDENTITY.skip(n), lambda it: itertools.islice(it, n, None)),
-        elementwise=False,
     )
 
 
@@ -436,7 +433,7 @@ def take_while_spec(p: Callable[[int], bool], mode: str) -> OpSpec:
         s = ts.take_while(p, of=int) if mode == "sync" else IDENTITY.take_while(asyncify(p))
         return Stage(s, lambda it: itertools.takewhile(p, it))
 
-    return OpSpec(f"take_while({mode}:{p.__name__})", make, elementwise=False, limits=True)
+    return OpSpec(f"take_while({mode}:{p.__name__})", make, limits=True)
 
 
 def _batches(n: int, it: Iterator[int]) -> Iterator[list[int]]:
@@ -461,7 +458,6 @@ def batch_total_spec(n: int) -> OpSpec:
     return OpSpec(
         f"batch({n}).map(total)",
         lambda: Stage(IDENTITY.batch(n).map(total), lambda it: (total(b) for b in _batches(n, it))),
-        elementwise=False,
     )
 
 
@@ -480,7 +476,7 @@ def scan_spec(init: int, f: Callable[[int, int], int], method: bool) -> OpSpec:
         s = IDENTITY.scan(init, f) if method else ts.scan(init, f, of=int)
         return Stage(s, _scan_model(init, f))
 
-    return OpSpec(f"scan({init}, {f.__name__})", make, elementwise=False)
+    return OpSpec(f"scan({init}, {f.__name__})", make)
 
 
 def new_list() -> list[int]:
@@ -521,7 +517,7 @@ def stateful_map_spec(factory: bool) -> OpSpec:
         return Stage(s, model_value)
 
     label = "stateful_map(new_list, append_count)" if factory else "stateful_map(0, index_plus)"
-    return OpSpec(label, make, elementwise=False)
+    return OpSpec(label, make)
 
 
 def _distinct_model(key: Callable[[int], int]) -> Model:
@@ -541,7 +537,6 @@ def distinct_spec(keyed: bool) -> OpSpec:
         return OpSpec(
             "distinct(mod5)",
             lambda: Stage(ts.distinct(mod5, of=int), _distinct_model(mod5)),
-            elementwise=False,  # which element of a key survives depends on order
         )
     return OpSpec("distinct()", lambda: Stage(IDENTITY | ts.distinct(), _distinct_model(lambda x: x)))
 
@@ -780,7 +775,7 @@ def failing_spec(kind: str, mode: str, target: int, c: int = 1) -> OpSpec:
         return Stage(s, model)
 
     opts = f", concurrency={c}" if c > 1 else ""
-    return OpSpec(f"{kind}({mode}: raises ValueError on {target}{opts}, name='boom')", make, elementwise=False)
+    return OpSpec(f"{kind}({mode}: raises ValueError on {target}{opts}, name='boom')", make)
 
 
 def failing_specs(target: int, *, pooled: bool = False) -> st.SearchStrategy[OpSpec]:
