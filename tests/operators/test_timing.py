@@ -115,3 +115,42 @@ async def test_throttle_does_not_delay_a_slow_stream() -> None:
     t0 = loop.time()
     assert await (ts.source(aiterate([1, 2, 3], 0.01)) | ts.throttle(1, 0.005)).collect() == [1, 2, 3]
     assert loop.time() - t0 < 0.2
+
+
+# ------------------------------------------------------------ timers never mistake an upstream TimeoutError
+
+
+async def _times_out_at_3(x: int) -> int:
+    await asyncio.sleep(0)
+    if x == 3:
+        raise TimeoutError("the service timed out")
+    return x
+
+
+@pytest.mark.parametrize("after", ["batch_within", "timeout", "timeout | batch_within"])
+async def test_an_upstream_timeout_error_passes_through_a_timer_stage_unchanged(after: str) -> None:
+    """A user function's TimeoutError is that stage's error, not the timer's: it reaches the consumer as itself
+    (it used to end batch_within in an endless stream of empty batches, and timeout() replaced it)."""
+    src = ts.source(range(10)).map(_times_out_at_3)
+    if after.startswith("timeout"):
+        src = src.timeout(5.0)
+    out: list[object] = []
+    with pytest.raises(TimeoutError, match="the service timed out") as info:
+        async with asyncio.timeout(2):
+            if after.endswith("batch_within"):
+                async for batch in src.batch_within(5, 0.05):
+                    assert batch, "a batch is never empty"
+                    out.append(batch)
+            else:
+                out.extend(await src.collect())
+    assert any("stage '_times_out_at_3' failed on element 3" in n for n in notes(info.value))
+    assert not any("stage 'timeout'" in n for n in notes(info.value))
+
+
+async def test_a_batch_within_timer_still_fires_after_an_upstream_delay() -> None:
+    async def slow_after_two(x: int) -> int:
+        await asyncio.sleep(0.3 if x == 2 else 0)
+        return x
+
+    got = await ts.source(range(4)).map(slow_after_two).batch_within(10, 0.05).collect()
+    assert got == [[0, 1], [2, 3]]

@@ -3,7 +3,7 @@ one scope that closes everything it opened and reports once. It knows no operato
 themselves as ``Op`` values (a kernel or a puller, with typed facts such as their ``Shape``).
 
 Layers, each importing only from those above it in this list: ``kernel``, ``metrics``, ``tasks``, ``chain``,
-``guard``, ``stage``, ``scope``, ``relay``, ``origins``, ``fused``, ``calls``, ``compile``, ``drive``.
+``timers``, ``guard``, ``stage``, ``scope``, ``relay``, ``origins``, ``fused``, ``calls``, ``compile``, ``drive``.
 """
 
 from .chain import MAX_CHUNK as MAX_CHUNK
@@ -36,6 +36,8 @@ from .scope import Run as Run
 from .stage import Stage as Stage
 from .tasks import aclose_iterator as aclose_iterator
 from .tasks import close_iterator as close_iterator
+from .timers import Expired as Expired
+from .timers import before as before
 
 __all__ = [
     "MAX_CHUNK",
@@ -43,6 +45,7 @@ __all__ = [
     "Caught",
     "Chain",
     "Chunks",
+    "Expired",
     "Guard",
     "Kernel",
     "Op",
@@ -56,6 +59,7 @@ __all__ = [
     "aclose_iterator",
     "add_report_hook",
     "annotate",
+    "before",
     "close_iterator",
     "drain",
     "into",

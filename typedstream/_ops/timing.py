@@ -8,7 +8,7 @@ import functools
 from collections import deque
 from typing import Any
 
-from .._engine import Chunks, Op, Relay, Shape, StageContext, annotate, relayed
+from .._engine import Chunks, Expired, Op, Relay, Shape, StageContext, annotate, before, relayed
 from .._validate import check_count, check_seconds, where
 
 __all__ = ["batch_within", "buffer", "throttle", "timeout"]
@@ -38,13 +38,8 @@ async def _batch_within(n: int, seconds: float, inputs: list[Chunks], st: StageC
     deadline = 0.0
     try:
         while True:
-            try:
-                if current:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await r.get()
-                else:
-                    chunk = await r.get()
-            except TimeoutError:
+            chunk = await (before(deadline, r.get()) if current else r.get())
+            if isinstance(chunk, Expired):  # the batch's time is up (never with an empty batch)
                 out, current = [current], []
                 yield out
                 continue
@@ -72,17 +67,15 @@ def timeout(seconds: float) -> Op:
 
 
 async def _timeout(seconds: float, inputs: list[Chunks], st: StageContext) -> Chunks:
+    loop = asyncio.get_running_loop()
     upstream = inputs[0]
     while True:
         try:
-            async with asyncio.timeout(seconds):
-                chunk = await anext(upstream)
+            chunk = await before(loop.time() + seconds, anext(upstream))
         except StopAsyncIteration:
             return
-        except TimeoutError as e:
-            raise annotate(
-                TimeoutError(f"stage {st.name!r}: no element within {seconds} s"), st.name, has_element=False
-            ) from e
+        if isinstance(chunk, Expired):
+            raise annotate(TimeoutError(f"stage {st.name!r}: no element within {seconds} s"), st.name, has_element=False)
         yield chunk
 
 
