@@ -9,10 +9,12 @@ import ast
 import importlib
 import inspect
 import re
+import shutil
 import subprocess
 import sys
 import types
 import typing
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,3 +313,28 @@ def test_every_rule_has_tests_named_after_it() -> None:
 def test_no_tool_directives_for_linters_the_project_does_not_run(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "# noqa" not in text and "# fmt:" not in text
+
+
+def test_the_built_wheel_holds_every_module_and_imports_on_its_own(tmp_path: Path) -> None:
+    """An editable install sees the whole source tree; a wheel holds only the packages pyproject.toml finds. Built
+    from a copy, so that no earlier build's leftovers in the tree can fill the gaps."""
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGE, src / "typedstream", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(src)]
+    subprocess.run(build, capture_output=True, text=True, timeout=300, check=True)
+    [wheel] = tmp_path.glob("typedstream-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        packaged = {name for name in z.namelist() if name.startswith("typedstream/")}
+        z.extractall(tmp_path / "site")
+    sources = {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*") if p.suffix in (".py", ".typed")}
+    assert sources <= packaged, f"left out of the wheel: {sorted(sources - packaged)}"
+    # -S: no site hooks, so the editable install of the working tree cannot answer the import
+    site_packages = [p for p in sys.path if p.endswith("site-packages")]
+    code = "import sys; sys.path[:0] = sys.argv[1:]; import typedstream; print(typedstream.__file__)"
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(tmp_path / "site"), *site_packages],
+        capture_output=True, text=True, timeout=60, check=True, cwd=tmp_path,
+    ).stdout
+    assert out.strip() == str(tmp_path / "site" / "typedstream" / "__init__.py")
