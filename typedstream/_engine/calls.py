@@ -44,16 +44,21 @@ def _kernel(st: Stage) -> tuple[Kernel, Callable[[Any], Any]]:
 
 
 async def sequential(upstream: Chunks, st: Stage) -> Chunks:
-    """One call at a time; each result is passed on at once, so latency stays per element."""
+    """One call at a time; each result is passed on at once, so latency stays per element. (``finish`` for one
+    element, inlined: this loop runs per element.)"""
     kern, fn = _kernel(st)
+    call, post = st.call, kern.post
     async for chunk in upstream:
         for x in chunk:
             try:
-                r = await st.call(fn, x)
+                r = await call(fn, x)
             except Exception:
                 st.items_in += 1  # a failure is done with; a cancelled call is not (it never finished)
                 raise
-            out = finish(st, kern, [(x, r)])
+            st.items_in += 1
+            if r is SKIPPED:
+                continue
+            out = post([x], [r])
             if out:
                 yield out
             if kern.done:
