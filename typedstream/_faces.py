@@ -585,7 +585,8 @@ def source(items: Iterable[T] | AsyncIterable[T], *, chunk_size: int | None = No
     """A Source over a sync or async iterable. The iterable is only iterated when the Source runs.
 
     ``chunk_size`` fixes how many elements move together; by default a sync iterable is read in chunks that
-    grow from 1 to 1024 and an async iterable is passed on element by element (never waiting to fill a chunk).
+    grow from 1 up to 1024 while each takes under a millisecond, and an async iterable is passed on element by
+    element (never waiting to fill a chunk).
     """
     return Source(origin(items, chunk_size))
 

@@ -1,18 +1,22 @@
-"""What the engine records while a run is pulled: counts and waits at stage boundaries, per-call latencies.
-
-Both are updated per chunk (a boundary) or per call (an element stage), never per element in a fused loop.
+"""The boundaries between stages, and what the engine records while a run is pulled: counts and waits at each
+boundary, per-call latencies. Both are updated per chunk (a boundary) or per call (an element stage), never per
+element in a fused loop. A boundary is also where a run that never suspends gives the event loop its turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-__all__ = ["Counted", "Histogram", "Inlet", "Waits", "now"]
+__all__ = ["TURN_EVERY", "Counted", "Histogram", "Inlet", "Turns", "Waits", "now"]
 
 now = time.perf_counter
+
+TURN_EVERY = 0.002
+"""Seconds of work after which a run gives the loop a turn at its next boundary, whether or not it suspended."""
 
 SUB_BUCKETS = 32  # per power of two: a bucket is at most 1/32 (3.1 %) wider than its lower edge
 
@@ -27,6 +31,17 @@ class Waits:
         self.downstream = 0.0  # holding a chunk it produced until downstream asked for the next one
         self.serving = 0.0  # downstream waiting for this one: for a source, the time spent producing
         self.received = 0  # elements that arrived through its inlets (the run's output, for the consumer's)
+
+
+class Turns:
+    """When a run last gave the event loop a turn. Stages that never suspend (a sync source, fused sync stages)
+    would otherwise hold the loop for the whole run: no timeout, cancellation, progress or other task could run.
+    """
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = now()
 
 
 class Counted(Protocol):
@@ -44,16 +59,22 @@ class Inlet:
     (a fused segment does, per stage), into the producing stage's ``items_out``.
     """
 
-    __slots__ = ("_next", "_producer", "_consumer", "_since", "_counts")
+    __slots__ = ("_next", "_producer", "_consumer", "_since", "_counts", "_turns")
 
     def __init__(
-        self, chunks: AsyncIterator[list[Any]], producer: Waits, consumer: Waits, counts: Counted | None = None
+        self,
+        chunks: AsyncIterator[list[Any]],
+        producer: Waits,
+        consumer: Waits,
+        counts: Counted | None,
+        turns: Turns,
     ) -> None:
         self._next = chunks.__anext__
         self._producer = producer
         self._consumer = consumer
         self._since = -1.0  # when the previous chunk arrived; none yet
         self._counts = counts
+        self._turns = turns
 
     def __aiter__(self) -> Inlet:
         return self
@@ -73,6 +94,9 @@ class Inlet:
         self._consumer.received += n
         if self._counts is not None:
             self._counts.items_out += n
+        if arrived - self._turns.last > TURN_EVERY:
+            await asyncio.sleep(0)  # the loop's turn: timers, cancellation, progress and other tasks run here
+            self._turns.last = now()
         return chunk
 
 

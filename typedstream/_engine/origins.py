@@ -9,9 +9,24 @@ from typing import Any, cast
 
 from .._validate import check_count, fail
 from .chain import MAX_CHUNK, Chunks, Origin
+from .metrics import now
 from .tasks import aclose_iterator, close_iterator
 
 __all__ = ["origin", "prechunked"]
+
+CHUNK_TIME = 0.001
+"""Seconds a chunk from a sync iterable should take: filling it and taking it through the stages until the next
+pull. Faster chunks double (up to ``MAX_CHUNK``), slower ones halve: a fast source reaches full chunks in ten
+pulls, a slow one (or slow synchronous stages) is passed on in small chunks, so its elements are not held back
+and the loop gets its turns."""
+
+
+def _next_size(size: int, took: float) -> int:
+    if took < CHUNK_TIME / 2:
+        return min(size * 2, MAX_CHUNK)
+    if took > CHUNK_TIME * 2:
+        return max(size // 2, 1)
+    return size
 
 
 def origin(items: Iterable[Any] | AsyncIterable[Any], chunk_size: int | None) -> Origin:
@@ -62,22 +77,24 @@ async def _read_sync(items: Iterable[Any], chunk_size: int | None) -> Chunks:
     try:
         seq = _sliceable(items)
         if seq is not None and chunk_size is None:
-            # Cheap to slice: first chunks small (latency, little prefetch), then large (throughput).
+            # Cheap to slice: first chunks small (latency, little prefetch), then as large as CHUNK_TIME allows.
             size, i, n = 1, 0, len(seq)
             while i < n:
+                started = now()
                 yield list(seq[i : i + size])
                 i += size
-                size = min(size * 2, MAX_CHUNK)
+                size = _next_size(size, now() - started)
             return
         size = chunk_size or 1
         islice = itertools.islice
         while True:
+            started = now()
             chunk = list(islice(it, size))
             if not chunk:
                 return
             yield chunk
             if chunk_size is None:
-                size = min(size * 2, MAX_CHUNK)
+                size = _next_size(size, now() - started)
     finally:
         close_iterator(it)
 
