@@ -162,6 +162,16 @@ def test_a_malformed_json_line_is_reported_with_its_line_number(pipes: Path) -> 
     assert result.stdout.split() == ["2"]  # the lines before it went through (4 is filtered); none after
 
 
+def test_every_valid_line_before_a_malformed_one_is_written(pipes: Path) -> None:
+    """Malformed JSON at line 1,500 used to let only 1,023 of the 1,499 valid lines before it through (the rest of
+    the source's chunk was lost)."""
+    lines = [f'{{"x": {i}}}\n' for i in range(1, 1500)]
+    (pipes / "in.jsonl").write_text("".join(lines) + "{oops\n")
+    result = typedstream("run", "pipes:doubler", "--input", "in.jsonl", "--report", "none", cwd=pipes)
+    assert "in.jsonl:1500: malformed JSON" in one_error_line(result)
+    assert result.stdout.split() == [str(2 * i) for i in range(1, 1500) if 2 * i != 4]
+
+
 def test_the_report_is_printed_for_a_failed_run_too(pipes: Path) -> None:
     result = typedstream("run", "pipes:doubler", "--report", "json", cwd=pipes, stdin='{"x": 1}\n{"y": 2}\n')
     assert result.returncode == 1

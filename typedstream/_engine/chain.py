@@ -104,7 +104,8 @@ class Op:
 class Origin:
     """Where a chain's elements come from: ``read()`` opens its chunks for one run."""
 
-    read: Callable[[], Chunks]
+    read: Callable[[str], Chunks]
+    """Opens the chunks for one run; the argument is the source stage's name, for the note on its errors."""
     label: str
     """What it reads, for reprs ("iterable", "aiterable", "chunks")."""
 

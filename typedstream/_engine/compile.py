@@ -48,7 +48,7 @@ def compile_chain(chain: Chain, run: Run, consumer: Waits) -> Chunks:
 
 def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
     assert planned.origin is not None
-    chunks = run.own(planned.origin.read())
+    chunks = run.own(planned.origin.read(planned.head.name))
     producer: Waits = planned.head.waits
     counts: Stage | None = planned.head  # the stage whose output the next boundary counts
     segment: list[Stage] = []

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from .._validate import check_count, fail
 from .chain import MAX_CHUNK, Chunks, Origin
+from .guard import annotate
 from .metrics import now
 from .tasks import aclose_iterator, close_iterator
 
@@ -46,21 +47,21 @@ def prechunked(chunks: Iterable[Sequence[Any]]) -> Origin:
     return Origin(functools.partial(_read_chunks, chunks), "chunks")
 
 
-async def _read_chunks(chunks: Iterable[Sequence[Any]]) -> Chunks:
+async def _read_chunks(chunks: Iterable[Sequence[Any]], stage: str) -> Chunks:
     for chunk in chunks:
         if chunk:
             yield list(chunk)
 
 
-async def _read_async(items: AsyncIterable[Any], chunk_size: int | None) -> Chunks:
+async def _read_async(items: AsyncIterable[Any], chunk_size: int | None, stage: str) -> Chunks:
     ait = aiter(items)
+    group: list[Any] = []
     try:
         if chunk_size is None:
             # Never wait to fill a chunk from an async source: one element is one chunk.
             async for x in ait:
                 yield [x]
             return
-        group: list[Any] = []
         async for x in ait:
             group.append(x)
             if len(group) >= chunk_size:
@@ -68,16 +69,25 @@ async def _read_async(items: AsyncIterable[Any], chunk_size: int | None) -> Chun
                 group = []
         if group:
             yield group
+    except Exception as e:
+        annotate(e, stage, has_element=False)
+        if group:  # what the source gave before it failed is delivered first, as without chunks
+            yield group
+        raise
     finally:
         await aclose_iterator(ait)
 
 
-async def _read_sync(items: Iterable[Any], chunk_size: int | None) -> Chunks:
-    it: Iterator[Any] = iter(items)
+async def _read_sync(items: Iterable[Any], chunk_size: int | None, stage: str) -> Chunks:
+    try:
+        it: Iterator[Any] = iter(items)
+    except Exception as e:
+        raise annotate(e, stage, has_element=False)
     try:
         seq = _sliceable(items)
         if seq is not None and chunk_size is None:
-            # Cheap to slice: first chunks small (latency, little prefetch), then as large as CHUNK_TIME allows.
+            # Cheap to slice (and slicing runs no user code): first chunks small (latency, little prefetch), then
+            # as large as CHUNK_TIME allows.
             size, i, n = 1, 0, len(seq)
             while i < n:
                 started = now()
@@ -89,7 +99,14 @@ async def _read_sync(items: Iterable[Any], chunk_size: int | None) -> Chunks:
         islice = itertools.islice
         while True:
             started = now()
-            chunk = list(islice(it, size))
+            chunk: list[Any] = []
+            try:
+                chunk.extend(islice(it, size))  # keeps what the source gave before it failed
+            except Exception as e:
+                annotate(e, stage, has_element=False)
+                if chunk:  # delivered first, as without chunks (rule 20)
+                    yield chunk
+                raise
             if not chunk:
                 return
             yield chunk
