@@ -220,3 +220,82 @@ async def test_rule12_cancellation_during_a_retry_wait_ends_the_run() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert calls == [1]
+
+
+# ------------------------------------------------------- user code that swallows a cancellation (once)
+
+
+class SwallowsOnce:
+    """An async stage function whose first cancellation it catches and ignores (returning its element), as
+    careless user code does; later ones it lets through."""
+
+    def __init__(self, delay: float = 0.005) -> None:
+        self.delay = delay
+        self.calls = 0
+        self.swallowed = 0
+        self.__name__ = "swallows"
+
+    async def __call__(self, x: int) -> int:
+        self.calls += 1
+        try:
+            await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:
+            if self.swallowed:
+                raise
+            self.swallowed += 1
+        return x
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize("stop", ["take", "break"])
+async def test_rule12_an_early_exit_ends_even_if_user_code_swallows_the_cancellation(concurrency: int, stop: str) -> None:
+    """The workers still running when take(3) or a break closes the stage are cancelled until they end: before,
+    a worker that swallowed its cancellation went on calling the function over the rest of the input."""
+    f = SwallowsOnce()
+    src = ts.source(counting([])).map(f, concurrency=concurrency)
+    async with asyncio.timeout(2):
+        if stop == "take":
+            assert await src.take(3).collect() == [0, 1, 2]
+        else:
+            async with src.stream() as it:
+                async for x in it:
+                    if x == 2:
+                        break
+    assert f.calls <= 3 + 2 * concurrency, f.calls
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_rule12_a_cancelled_run_ends_cancelled_even_if_user_code_swallows_it(concurrency: int) -> None:
+    """The consumer's cancellation is never lost: at concurrency 1 the run used to return normally after the
+    function swallowed it, and with a pool the cancel only took effect after the rest of the input."""
+    f = SwallowsOnce(delay=0.05)
+    task = asyncio.create_task(ts.source(range(100)).map(f, concurrency=concurrency).collect())
+    await until(lambda: f.calls >= concurrency)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(2):
+            await task
+    assert task.cancelled()
+    assert f.calls <= 2 * concurrency + 1, f.calls
+
+
+async def test_rule12_a_second_cancellation_while_merge_closes_leaves_no_task_behind() -> None:
+    async def slow_source(label: str) -> AsyncIterator[str]:
+        try:
+            while True:
+                await asyncio.sleep(0.001)
+                yield label
+        finally:
+            closing.append(label)
+            await asyncio.sleep(0.03)  # a finalizer that awaits: the second cancellation lands while it runs
+
+    closing: list[str] = []
+    src = ts.source(slow_source("a")).merge(ts.source(slow_source("b")), ts.source(slow_source("c")))
+    task = asyncio.create_task(src.collect())
+    await asyncio.sleep(0.02)
+    task.cancel()
+    await until(lambda: bool(closing))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # the suite's leak check then finds no pending relay task

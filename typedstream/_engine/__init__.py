@@ -35,6 +35,7 @@ from .relay import relayed as relayed
 from .scope import Run as Run
 from .stage import Stage as Stage
 from .tasks import aclose_iterator as aclose_iterator
+from .tasks import cancel_and_wait as cancel_and_wait
 from .tasks import close_iterator as close_iterator
 from .timers import Expired as Expired
 from .timers import before as before
@@ -60,6 +61,7 @@ __all__ = [
     "add_report_hook",
     "annotate",
     "before",
+    "cancel_and_wait",
     "close_iterator",
     "drain",
     "into",

@@ -11,7 +11,7 @@ from typing import Any
 from .chain import Chunks
 from .kernel import SKIPPED, Kernel
 from .stage import Stage
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, cancelled_again
 
 __all__ = ["Pool", "element_stage", "sequential"]
 
@@ -120,6 +120,8 @@ class Pool:
     async def _worker(self) -> None:
         try:
             while not self.failures:
+                if (again := cancelled_again()) is not None:
+                    raise again  # cancelled while user code swallowed it: take no further element
                 item = await self._next_input()
                 if item is None:
                     return

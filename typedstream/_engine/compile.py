@@ -59,7 +59,7 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
         waits = Waits()
         for st in segment:
             st.waits = waits
-        chunks = run.own(fused(Inlet(chunks, producer, waits, counts, run.turns), segment))
+        chunks = run.own(fused(Inlet(chunks, producer, waits, counts, run.checks), segment))
         producer, counts, segment = waits, None, []  # the fused loop counts its own stages
 
     for st, inputs in planned.steps:
@@ -68,7 +68,7 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
             continue
         if segment:
             fuse()
-        upstream = Inlet(chunks, producer, st.waits, counts, run.turns)
+        upstream = Inlet(chunks, producer, st.waits, counts, run.checks)
         if st.op.pull is not None:
             # The other inputs are owned before the stage, so it is closed first and stops its own tasks.
             others = [_build(p, run, st.waits) for p in inputs]
@@ -79,8 +79,8 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
         boundaries += 1
         if boundaries % RELAY_EVERY == 0:  # not a stage: waits on its far side are not counted
             relay_waits = Waits()
-            chunks = run.own(relayed(Inlet(chunks, producer, relay_waits, counts, run.turns), limit=None))
+            chunks = run.own(relayed(Inlet(chunks, producer, relay_waits, counts, run.checks), limit=None))
             producer, counts = relay_waits, None
     if segment:
         fuse()
-    return Inlet(chunks, producer, consumer, counts, run.turns)
+    return Inlet(chunks, producer, consumer, counts, run.checks)

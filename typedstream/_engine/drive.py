@@ -71,6 +71,7 @@ class _Scope:
     def __init__(self, chain: Chain, options: RunOptions) -> None:
         _check(options)
         self.run = Run()
+        self.run.checks.own(asyncio.current_task())
         self.chunks = compile_chain(chain, self.run, self.run.output)
         self.options = options
         self.started_at = time.time()
@@ -124,8 +125,11 @@ class _Scope:
     async def end(self, error: BaseException | None) -> RunReport:
         """Stop the watcher, close the run, build the report and hand it out, once, whatever happens meanwhile
         (a cancellation arriving during cleanup is raised after the report). Returns the report; raises what
-        the run must raise (``error`` itself, with later failures as notes)."""
+        the run must raise (``error`` itself, with later failures as notes). A run that would end normally
+        although its consumer was cancelled (user code swallowed the cancellation) ends cancelled."""
         self.ended = True
+        if error is None:
+            error = self.run.checks.swallowed()
         late_cancel: asyncio.CancelledError | None = None
         if self.watcher is not None:
             try:

@@ -11,12 +11,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-__all__ = ["TURN_EVERY", "Counted", "Histogram", "Inlet", "Turns", "Waits", "now"]
+__all__ = ["TURN_EVERY", "Checkpoints", "Counted", "Histogram", "Inlet", "Waits", "now"]
 
 now = time.perf_counter
 
 TURN_EVERY = 0.002
-"""Seconds of work after which a run gives the loop a turn at its next boundary, whether or not it suspended."""
+"""Seconds of work after which a run gives the loop a turn at its next boundary, whether or not it suspended,
+and delivers again a cancellation that user code swallowed."""
 
 SUB_BUCKETS = 32  # per power of two: a bucket is at most 1/32 (3.1 %) wider than its lower edge
 
@@ -33,15 +34,35 @@ class Waits:
         self.received = 0  # elements that arrived through its inlets (the run's output, for the consumer's)
 
 
-class Turns:
-    """When a run last gave the event loop a turn. Stages that never suspend (a sync source, fused sync stages)
-    would otherwise hold the loop for the whole run: no timeout, cancellation, progress or other task could run.
+class Checkpoints:
+    """What a run's boundaries check besides counting and timing.
+
+    - When the run last gave the event loop a turn: stages that never suspend (a sync source, fused sync stages)
+      would otherwise hold the loop for the whole run, and no timeout, cancellation, progress or other task
+      could run.
+    - Whether the task pulling was cancelled while user code swallowed the ``CancelledError``: the run's own
+      tasks start uncancelled; the consumer's task (``owner``) may already have been cancelled ``baseline``
+      times when the run starts (code that caught a cancellation and then runs a pipeline in its cleanup).
     """
 
-    __slots__ = ("last",)
+    __slots__ = ("last_turn", "owner", "baseline")
 
     def __init__(self) -> None:
-        self.last = now()
+        self.last_turn = now()
+        self.owner: asyncio.Task[Any] | None = None
+        self.baseline = 0
+
+    def own(self, task: asyncio.Task[Any] | None) -> None:
+        """``task`` consumes the run."""
+        self.owner = task
+        self.baseline = task.cancelling() if task is not None else 0
+
+    def swallowed(self) -> asyncio.CancelledError | None:
+        """A cancellation to deliver again, if the current task's was caught and ignored."""
+        task = asyncio.current_task()
+        if task is not None and task.cancelling() > (self.baseline if task is self.owner else 0):
+            return asyncio.CancelledError("typedstream: a cancellation that user code caught, delivered again")
+        return None
 
 
 class Counted(Protocol):
@@ -59,7 +80,7 @@ class Inlet:
     (a fused segment does, per stage), into the producing stage's ``items_out``.
     """
 
-    __slots__ = ("_next", "_producer", "_consumer", "_since", "_counts", "_turns")
+    __slots__ = ("_next", "_producer", "_consumer", "_since", "_counts", "_checks")
 
     def __init__(
         self,
@@ -67,14 +88,14 @@ class Inlet:
         producer: Waits,
         consumer: Waits,
         counts: Counted | None,
-        turns: Turns,
+        checks: Checkpoints,
     ) -> None:
         self._next = chunks.__anext__
         self._producer = producer
         self._consumer = consumer
         self._since = -1.0  # when the previous chunk arrived; none yet
         self._counts = counts
-        self._turns = turns
+        self._checks = checks
 
     def __aiter__(self) -> Inlet:
         return self
@@ -94,9 +115,12 @@ class Inlet:
         self._consumer.received += n
         if self._counts is not None:
             self._counts.items_out += n
-        if arrived - self._turns.last > TURN_EVERY:
+        checks = self._checks
+        if arrived - checks.last_turn > TURN_EVERY:  # checked every few ms of work, not per chunk: it costs
             await asyncio.sleep(0)  # the loop's turn: timers, cancellation, progress and other tasks run here
-            self._turns.last = now()
+            checks.last_turn = now()
+            if (again := checks.swallowed()) is not None:
+                raise again
         return chunk
 
 

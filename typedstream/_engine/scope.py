@@ -7,7 +7,7 @@ from typing import Any
 
 from .chain import Op
 from .guard import DeadLetters
-from .metrics import Turns, Waits
+from .metrics import Checkpoints, Waits
 from .stage import Stage
 
 __all__ = ["Run"]
@@ -17,7 +17,7 @@ class Run:
     """Every generator a run creates is registered here; ``aclose`` closes them downstream first, then lets the
     dead-letter sinks finish. Stages are created here only, so their names are unique within the run."""
 
-    __slots__ = ("_closers", "_closed", "_names", "stages", "letters", "output", "turns")
+    __slots__ = ("_closers", "_closed", "_names", "stages", "letters", "output", "checks")
 
     def __init__(self) -> None:
         self._closers: list[Callable[[], Awaitable[object]]] = []
@@ -26,7 +26,7 @@ class Run:
         self.stages: list[Stage] = []  # in pipeline order: the run's per-stage accounting
         self.output = Waits()  # the consumer's side of the last boundary: what the run delivered
         self.letters: list[DeadLetters] = []  # dead-letter sinks started in this run
-        self.turns = Turns()  # when the run's boundaries last gave the event loop a turn
+        self.checks = Checkpoints()  # loop turns and swallowed cancellations, checked at every boundary
 
     def own(self, gen: AsyncIterator[Any]) -> AsyncIterator[Any]:
         aclose = getattr(gen, "aclose", None)

@@ -8,7 +8,7 @@ import builtins
 from collections import deque
 from typing import Any
 
-from .._engine import Chain, Chunks, Op, Relay, Shape, StageContext
+from .._engine import Chain, Chunks, Op, Relay, Shape, StageContext, cancel_and_wait
 
 __all__ = ["concat", "merge", "zip"]
 
@@ -43,9 +43,8 @@ async def _merge(inputs: list[Chunks], st: StageContext) -> Chunks:
                 arrived.clear()
                 if not any(r.queue or r.finished for r in live):
                     await arrived.wait()
-    finally:
-        for r in relays:
-            await r.stop()
+    finally:  # all at once: a second cancellation while one stops must not leave the others running
+        await cancel_and_wait([r.task for r in relays if r.task is not None])
 
 
 def concat(others: tuple[Chain, ...]) -> Op:
