@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import pytest
 
 import typedstream as ts
 
 from tests.support.calls import inc
+from tests.support.errors import Boom
 from tests.support.leaks import open_async_generators
 from tests.support.sources import acounting
 
@@ -39,3 +42,36 @@ async def test_rule23_a_finished_run_leaves_nothing_open() -> None:
     src = ts.source(acounting([])).map(inc, concurrency=3).buffer(2).batch_within(4, 0.01).take(3)
     assert len(await src.collect()) == 3
     assert not [g for g in open_async_generators(loop) if id(g) not in before]
+
+
+def _every_third_fails(x: int) -> int:
+    if x % 3 == 0:
+        raise ValueError(x)
+    return x
+
+
+@pytest.mark.parametrize("sink", ["fails", "stops early", "blocks, then the run is cancelled"])
+async def test_rule23_a_dead_letter_sink_s_input_is_closed_before_the_run_returns(sink: str) -> None:
+    """Closed by the run, not left to the garbage collector (it was, after a cancel or a sink failure)."""
+    loop = asyncio.get_running_loop()
+    before = set(map(id, open_async_generators(loop)))
+
+    async def consume(chunks: AsyncIterator[list[ts.DeadLetter[int]]]) -> None:
+        async for _ in chunks:
+            if sink == "fails":
+                raise Boom("sink")
+            if sink == "stops early":
+                return
+            await asyncio.sleep(10)
+
+    src = ts.source(range(20)).map(_every_third_fails, on_error="skip", dead_letter=ts.Sink(consume, name="letters"))
+    task = asyncio.create_task(src.collect())
+    if sink.startswith("blocks"):
+        await asyncio.sleep(0.05)
+        task.cancel()
+    try:
+        await task  # a sink that stops early fails the run only if letters were left for it
+    except (Boom, RuntimeError, asyncio.CancelledError):
+        pass
+    left = [g for g in open_async_generators(loop) if id(g) not in before]  # no gc.collect(): what the run left
+    assert not left, left

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import reprlib
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import DeadLetter
 from .._sinks import Sink
-from .chain import Chunks, Guard
+from .chain import Guard
 from .kernel import SKIPPED, Caught
 from .metrics import now
 from .tasks import cancel_and_wait
@@ -128,16 +128,17 @@ _END: Any = object()
 class DeadLetters:
     """Feeds one stage's dead letters to its sink, which runs as a task until the run ends."""
 
-    __slots__ = ("queue", "task", "stage", "sent", "taken")
+    __slots__ = ("queue", "task", "stage", "sent", "taken", "_letters")
 
     def __init__(self, sink: Sink[Any, object], stage: str) -> None:
         self.stage = stage
         self.sent = 0
         self.taken = 0
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=256)
-        self.task = asyncio.create_task(sink.consume(self._chunks()), name=f"typedstream:{stage}:dead_letter")
+        self._letters = self._chunks()  # closed by the run once the sink's task has ended, never by the GC
+        self.task = asyncio.create_task(sink.consume(self._letters), name=f"typedstream:{stage}:dead_letter")
 
-    async def _chunks(self) -> Chunks:
+    async def _chunks(self) -> AsyncGenerator[list[Any]]:
         while (letter := await self.queue.get()) is not _END:
             chunk = [letter]
             while not self.queue.empty():
@@ -175,7 +176,10 @@ class DeadLetters:
         raise error
 
     async def abandon(self) -> None:
-        await cancel_and_wait([self.task])
+        try:
+            await cancel_and_wait([self.task])
+        finally:
+            await self._letters.aclose()
 
     async def finish(self) -> None:
         """Let the sink take every letter, then wait for it to end; its failure is the run's failure."""
@@ -185,7 +189,12 @@ class DeadLetters:
                 await asyncio.wait([put, self.task], return_when=asyncio.FIRST_COMPLETED)
                 await asyncio.wait([self.task])
             finally:  # also when the run is cancelled meanwhile: nothing outlives it
-                await cancel_and_wait([put, self.task])
+                try:
+                    await cancel_and_wait([put, self.task])
+                finally:
+                    await self._letters.aclose()  # the sink may have stopped (or failed) holding it open
+        else:
+            await self._letters.aclose()
         if not self.task.cancelled() and (error := self.task.exception()) is not None:
             error.add_note(f"typedstream: the dead-letter sink of stage {self.stage!r} failed")
             raise error
