@@ -114,7 +114,8 @@ class StageMetrics:
     """Per-element call times; None for stages that do not call per element."""
     concurrency: int = 1
     filtered: int = 0
-    """Elements the stage chose not to pass on: a false predicate, a duplicate, beyond a ``take``, ..."""
+    """Elements the stage chose not to pass on: a false predicate, a duplicate, beyond a ``take``, ... (counted,
+    not derived from the other counts; 0 for reshaping stages)."""
 
     def to_dict(self) -> StageMetricsDict:
         """JSON-ready: every field, plus ``filtered``."""

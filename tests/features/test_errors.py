@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import typedstream as ts
 
 from tests.support.clock import VirtualClock
 from tests.support.errors import Boom
+from tests.support.leaks import example_scope
 
 
 # -------------------------------------------------------------------------------- on_error="skip" and dead letters
@@ -292,6 +295,34 @@ async def test_accounting_every_element_is_out_filtered_skipped_or_failed() -> N
             assert s.items_in == s.items_out + s.filtered + s.skipped + s.failed, s
     parse_stage = report.stage("parse")
     assert parse_stage.skipped == len([x for x in range(parse_stage.items_in) if x % 7 == 0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.sampled_from([2, 8]),
+    st.booleans(),
+    st.sampled_from(["map", "filter", "tap"]),
+)
+async def test_accounting_holds_for_a_pool_that_skips_when_the_run_stops_early(
+    n: int, concurrency: int, ordered: bool, kind: str
+) -> None:
+    """Counted, not derived: a skipping pool stopped by take(n) used to report filtered = -5 (its skips were
+    counted when they happened, its items_in only when their turn in the order came)."""
+
+    async def f(x: int) -> int:
+        await asyncio.sleep(0.004 if x % 4 == 0 else 0.0005)
+        if x % 3 == 0:
+            raise ValueError(x)
+        return x % 2 if kind == "filter" else x
+
+    with example_scope():
+        src = getattr(ts.source(range(100)), kind)(f, concurrency=concurrency, ordered=ordered, on_error="skip")
+        report = await src.take(n).run()
+    s = report.stage("f")
+    assert min(s.items_in, s.items_out, s.filtered, s.skipped, s.failed) >= 0, s
+    assert s.items_in == s.items_out + s.filtered + s.skipped + s.failed, s
+    assert report.items == n
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])

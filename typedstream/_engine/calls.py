@@ -18,13 +18,18 @@ __all__ = ["Pool", "element_stage", "sequential"]
 
 def finish(st: Stage, kern: Kernel, done: list[tuple[Any, Any]]) -> list[Any]:
     """The output for elements whose calls ended, as ``(element, result)`` pairs, in order; a skipped element
-    gives none. Stops at the first element after which the kernel wants no more (``take_while``)."""
+    (counted when it was skipped) gives none. Stops at the first element after which the kernel wants no more
+    (``take_while``)."""
     out: list[Any] = []
     for x, r in done:
-        st.items_in += 1
         if r is SKIPPED:
             continue
-        out.extend(kern.post([x], [r]))
+        st.items_in += 1
+        given = kern.post([x], [r])
+        if given:
+            out.extend(given)
+        elif st.filters:
+            st.filtered += 1
         if kern.done:
             break
     return out
@@ -61,6 +66,8 @@ async def sequential(upstream: Chunks, st: Stage) -> Chunks:
             out = post([x], [r])
             if out:
                 yield out
+            elif st.filters:
+                st.filtered += 1
             if kern.done:
                 return
     rest = kern.flush()
@@ -132,6 +139,8 @@ class Pool:
                     self.st.items_in += 1
                     self.failures.append(e)
                     return
+                if r is SKIPPED:
+                    self.st.items_in += 1  # done with now, though its place in the order is released later
                 if self.ordered:
                     self.results[idx] = (x, r)  # a skipped element keeps its place, so order moves past it
                 else:

@@ -60,7 +60,7 @@ def metrics(st: Stage) -> StageMetrics:
         if lat.count
         else None,
         concurrency=st.op.concurrency,
-        filtered=st.filtered(),
+        filtered=st.filtered,
     )
 
 

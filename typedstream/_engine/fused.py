@@ -181,13 +181,17 @@ async def _process(
         kern = kernels[idx]
         st = stages[idx]
         if kern.fn is None:
-            st.items_in += len(chunk)
+            given = len(chunk)  # what reaches post: here, all of it
+            st.items_in += given
             chunk = kern.post(chunk, chunk)
         elif kern.selects and kern.proven_sync:
+            skipped = st.skipped
             chunk, failure, decided = await _select(st, kern.fn, chunk)
             st.items_in += decided
+            given = decided - (st.skipped - skipped)  # decided: kept, dropped, skipped, and the failing one
             if failure is not None:
                 err, failed_at = failure, idx
+                given -= 1
         else:
             n_in = len(chunk)
             skipped = st.skipped
@@ -196,7 +200,10 @@ async def _process(
                 err, failed_at = failure, idx
                 n_in = len(inputs) + st.skipped - skipped + 1
             st.items_in += n_in
+            given = len(inputs)
             chunk = kern.post(inputs, results)
+        if st.filters:
+            st.filtered += given - len(chunk)
         st.items_out += len(chunk)
         finished = now()
         st.busy += finished - started - st.waited[0]  # a fused stage's retry waits, from recover()

@@ -20,8 +20,8 @@ class Stage:
     """
 
     __slots__ = (
-        "op", "name", "index", "items_in", "items_out", "skipped", "failed", "retried", "busy", "waits", "latency",
-        "waited", "recovery",
+        "op", "name", "index", "items_in", "items_out", "filtered", "skipped", "failed", "retried", "busy", "waits",
+        "latency", "waited", "recovery", "filters",
     )
 
     def __init__(self, op: Op, name: str, index: int, letters: list[DeadLetters]) -> None:
@@ -30,6 +30,8 @@ class Stage:
         self.index = index  # position in the run
         self.items_in = 0
         self.items_out = 0
+        self.filtered = 0  # counted where it happens, so the accounting identity is checked, not assumed
+        self.filters = op.shape is Shape.ONE_TO_ONE  # an input with no output was filtered (else: reshaped)
         self.skipped = 0
         self.failed = 0
         self.retried = 0
@@ -78,9 +80,3 @@ class Stage:
         if self.op.pull is not None:
             return self.waits.received
         return self.items_in
-
-    def filtered(self) -> int:
-        """Elements it chose not to pass on (a false predicate, a duplicate, beyond a ``take``)."""
-        if self.op.shape is not Shape.ONE_TO_ONE:
-            return 0
-        return self.accounted_in() - self.items_out - self.skipped - self.failed
