@@ -8,7 +8,9 @@ skip) from ``tests.support.strategies``."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
+import weakref
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -79,6 +81,59 @@ async def test_dead_letter_records_attempts_and_the_last_exception() -> None:
     [letter] = dead
     assert (letter.element, letter.stage, letter.attempts, str(letter.exception)) == (7, "always", 4, "attempt 4")
     assert str(letter.exception.__context__) == "attempt 3"  # earlier attempts stay chained
+
+
+class Line:
+    """An input element that can be watched for being kept alive."""
+
+    __slots__ = ("n", "__weakref__")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+def parse_line(line: Line) -> int:
+    if line.n % 97 == 0:
+        raise ValueError(line.n)
+    return line.n
+
+
+async def aparse_line(line: Line) -> int:
+    await asyncio.sleep(0)
+    return parse_line(line)
+
+
+@pytest.mark.parametrize("mode", ["fused", "fused with retry", "filter", "async", "pool"])
+async def test_dead_letters_keep_no_input_element_alive_but_their_own(mode: str) -> None:
+    """A kept letter used to keep its whole chunk alive through its exception's traceback (4,938 of 5,000 lines
+    here, for 52 letters; 435 MB peak RSS for 1,000,000 lines with 20,000 bad ones, 25 MB without a sink)."""
+    alive: list[weakref.ref[Line]] = []
+
+    def lines() -> Iterator[Line]:
+        for n in range(5000):
+            line = Line(n)
+            alive.append(weakref.ref(line))
+            yield line
+
+    letters: list[ts.DeadLetter[Line]] = []
+    sink = ts.for_each(letters.append)
+    src = ts.source(lines())
+    if mode == "filter":
+        await src.filter(parse_line, on_error="skip", dead_letter=sink).run()
+    elif mode == "fused with retry":
+        retry = ts.Retry(2, ts.Backoff.none())
+        await src.map(parse_line, retry=retry, on_error="skip", dead_letter=sink).run()
+    else:
+        f = parse_line if mode == "fused" else aparse_line
+        await src.map(f, concurrency=4 if mode == "pool" else 1, on_error="skip", dead_letter=sink).run()
+    gc.collect()
+    kept = {line.n for r in alive if (line := r()) is not None}
+    assert len(letters) == 52 and kept == {letter.element.n for letter in letters}
+    letter = letters[0]
+    assert letter.exception.__traceback__ is None
+    frames = ["aparse_line", "parse_line"] if mode in ("async", "pool") else ["parse_line"]
+    assert [frame.rpartition(" in ")[2] for frame in letter.raised_at.split(" -> ")] == frames
+    assert letter.raised_at.startswith(__file__)
 
 
 async def test_skip_without_a_dead_letter_sink_still_counts() -> None:
