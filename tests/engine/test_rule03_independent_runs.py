@@ -5,6 +5,9 @@ called once per run."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+
+import pytest
 
 import typedstream as ts
 
@@ -72,3 +75,33 @@ async def test_rule03_async_stage_state_is_fresh_per_run() -> None:
     src = ts.source([1, 1, 2, 2, 3]).filter(keep, concurrency=2).distinct().scan(0, lambda a, x: a * 10 + x)
     assert await src.collect() == [1, 12, 123]
     assert await src.collect() == [1, 12, 123]
+
+
+@pytest.mark.parametrize("kind", ["generator", "async generator", "iter()"])
+async def test_rule03_a_second_run_over_a_one_shot_iterator_fails_instead_of_giving_nothing(kind: str) -> None:
+    """A Source over an iterator used to return [] on its second run, silently."""
+
+    def gen() -> Iterator[int]:
+        yield from range(3)
+
+    async def agen() -> AsyncIterator[int]:
+        for x in range(3):
+            yield x
+
+    items: Iterable[int] | AsyncIterable[int] = (
+        gen() if kind == "generator" else agen() if kind == "async generator" else iter([0, 1, 2])
+    )
+    src = ts.source(items).map(lambda x: x + 1)
+    assert await src.collect() == [1, 2, 3]
+    with pytest.raises(RuntimeError, match="stage 'source': the input is an iterator.*consumed") as info:
+        await src.collect()
+    assert "typedstream: stage 'source' failed" in getattr(info.value, "__notes__", [])
+
+
+async def test_rule03_a_re_iterable_source_runs_any_number_of_times() -> None:
+    class Numbers:
+        def __iter__(self) -> Iterator[int]:
+            return iter(range(3))
+
+    src = ts.source(Numbers()).map(lambda x: x * 2)
+    assert [await src.collect() for _ in range(3)] == [[0, 2, 4]] * 3

@@ -306,3 +306,21 @@ async def test_elements_before_a_failure_are_delivered_then_the_error() -> None:
             async for x in ts.source(range(10), chunk_size=size).map(fail_at_4).filter(lambda x: True):
                 got.append(x)
         assert got == [0, 1, 2, 3], size
+
+
+async def test_a_plain_callable_that_starts_returning_coroutines_later_is_still_awaited() -> None:
+    """After its first chunks of plain values a stage no longer checks every result; a callable that switches to
+    returning coroutines used to pass coroutine objects on as data."""
+
+    async def double(x: int) -> int:
+        return 2 * x
+
+    calls = 0
+
+    def sometimes(x: int) -> Any:
+        nonlocal calls
+        calls += 1
+        return x if calls <= 5 else double(x)
+
+    got = await ts.source(range(2000)).map(sometimes).collect()
+    assert got == [x if x < 5 else 2 * x for x in range(2000)]

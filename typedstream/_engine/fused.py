@@ -33,7 +33,8 @@ async def _call_all(st: Stage, kern: Kernel, chunk: list[Any]) -> tuple[list[Any
 
     A plain callable may return awaitables (a lambda calling an async function): until a stage's results have
     been seen to be plain values (``proven_sync``, after one complete chunk), every result is checked and
-    awaited in order, so no coroutine object is ever passed on. A guarded stage (retry, skip, try_map) handles
+    awaited in order, so no coroutine object is ever passed on. After that the first and last result of each
+    chunk are still looked at (two checks a chunk): a callable that starts returning awaitables is awaited again. A guarded stage (retry, skip, try_map) handles
     each failing element and goes on with the rest; the success path is the same single ``extend`` for all.
     """
     fn = kern.fn
@@ -53,8 +54,9 @@ async def _call_all(st: Stage, kern: Kernel, chunk: list[Any]) -> tuple[list[Any
             annotate(failure, st.name, chunk[len(results)])
         else:
             failure = await _recover_rest(st, fn, chunk, results, failure)
-    if not kern.proven_sync:
+    if not kern.proven_sync or (results and (_isawaitable(results[0]) or _isawaitable(results[-1]))):
         if any(_map(_isawaitable, results)):
+            kern.proven_sync = False  # it returns awaitables after all: every result is checked again
             failure = await _await_all(st, fn, chunk, results) or failure
         elif failure is None and results:
             kern.proven_sync = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from .._validate import check_count, fail
@@ -36,9 +36,11 @@ def origin(items: Iterable[Any] | AsyncIterable[Any], chunk_size: int | None) ->
     if chunk_size is not None:
         check_count("stage 'source'", "chunk_size", chunk_size, minimum=1)
     if isinstance(items, AsyncIterable):
-        return Origin(functools.partial(_read_async, items, chunk_size), "aiterable")
+        once = OneShot() if isinstance(items, AsyncIterator) else None
+        return Origin(functools.partial(_read_async, items, chunk_size, once), "aiterable")
     if isinstance(items, Iterable):  # pyright: ignore[reportUnnecessaryIsInstance]
-        return Origin(functools.partial(_read_sync, items, chunk_size), "iterable")
+        once = OneShot() if isinstance(items, Iterator) else None
+        return Origin(functools.partial(_read_sync, items, chunk_size, once), "iterable")
     fail(TypeError, "stage 'source'", "the input", "an Iterable or AsyncIterable", items)
 
 
@@ -47,13 +49,38 @@ def prechunked(chunks: Iterable[Sequence[Any]]) -> Origin:
     return Origin(functools.partial(_read_chunks, chunks), "chunks")
 
 
+class OneShot:
+    """A source over an iterator (a generator, a file, ``iter(xs)``): only its first run can read it. A second
+    run would find it exhausted and silently give nothing, so it fails instead, saying why."""
+
+    __slots__ = ("read",)
+
+    def __init__(self) -> None:
+        self.read = False
+
+    def take(self, stage: str) -> None:
+        if self.read:
+            raise annotate(
+                RuntimeError(
+                    f"stage {stage!r}: the input is an iterator (a generator, a file...), which an earlier run of "
+                    "this Source consumed; build the Source anew for each run (a function returning "
+                    "source(make_items())), or pass a re-iterable (a list, or an object whose __iter__ starts over)"
+                ),
+                stage,
+                has_element=False,
+            )
+        self.read = True
+
+
 async def _read_chunks(chunks: Iterable[Sequence[Any]], stage: str) -> Chunks:
     for chunk in chunks:
         if chunk:
             yield list(chunk)
 
 
-async def _read_async(items: AsyncIterable[Any], chunk_size: int | None, stage: str) -> Chunks:
+async def _read_async(items: AsyncIterable[Any], chunk_size: int | None, once: OneShot | None, stage: str) -> Chunks:
+    if once is not None:
+        once.take(stage)
     ait = aiter(items)
     group: list[Any] = []
     try:
@@ -78,7 +105,9 @@ async def _read_async(items: AsyncIterable[Any], chunk_size: int | None, stage: 
         await aclose_iterator(ait)
 
 
-async def _read_sync(items: Iterable[Any], chunk_size: int | None, stage: str) -> Chunks:
+async def _read_sync(items: Iterable[Any], chunk_size: int | None, once: OneShot | None, stage: str) -> Chunks:
+    if once is not None:
+        once.take(stage)
     try:
         it: Iterator[Any] = iter(items)
     except Exception as e:
