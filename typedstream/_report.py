@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import ClassVar, Literal, TypedDict
@@ -203,54 +204,77 @@ class RunReport:
             "stages": [s.to_dict() for s in self.stages],
         }
 
-    def table(self, *, plain: bool = False) -> str:
-        """The stages as a readable table: drawn with ``rich`` when it is installed (``typedstream[progress]``)
-        unless ``plain``, else plain text."""
+    def table(self, *, plain: bool = False, width: int = 100) -> str:
+        """The stages as a readable table, at most ``width`` columns wide (the least telling columns are left out
+        when it would not fit: p95, the waits, p50, busy, ...): drawn with ``rich`` when it is installed
+        (``typedstream[progress]``) unless ``plain``, else plain text. Busy time and waits are shown as shares of
+        the run's wall time, busy per worker for a concurrent stage."""
         title = (
-            f"{self.outcome}: {self.items:,} items in {self.wall_time:.3f} s ({self.throughput:,.0f}/s)"
-            + (f" - {self.error}" if self.error else "")
+            f"{self.outcome}: {self.items:,} items delivered, {self.items_in:,} read, in {self.wall_time:.3f} s "
+            f"({self.throughput:,.0f}/s)" + (f" - {self.error}" if self.error else "")
         )
-        rows = [_row(s) for s in self.stages]
-        if not plain:
-            try:
-                return _rich_table(title, rows)
-            except ImportError:
-                pass
-        return _plain_table(title, rows)
+        title = textwrap.fill(title, width)
+        rows = [_row(s, self.wall_time) for s in self.stages]
+        keep = list(range(len(COLUMNS)))
+        droppable = sorted((i for i, (_, priority) in enumerate(COLUMNS) if priority < 99), key=lambda i: COLUMNS[i][1])
+        while True:
+            text = _render(title, keep, rows, plain)
+            if max(map(len, text.splitlines())) <= width or not droppable:
+                return text
+            keep.remove(droppable.pop(0))
 
 
-HEADERS = ("stage", "kind", "in", "out", "filtered", "skipped", "failed", "retried", "busy s", "wait up s",
-           "wait down s", "p50 ms", "p95 ms", "max ms")
-# wait up: for input from the stage before; wait down: for the stage after to take the output
-NUMERIC_FROM = 2
+# (header, priority): columns are left out lowest priority first until the table fits its width.
+COLUMNS = (
+    ("stage", 99), ("kind", 7), ("in", 99), ("out", 99), ("filtered", 6), ("skipped", 6), ("failed", 8),
+    ("retried", 5), ("busy", 4), ("wait up", 2), ("wait down", 2), ("p50 ms", 3), ("p95 ms", 1),
+)
+TEXT = ("stage", "kind")  # the other columns are numbers, aligned right
+LEGEND = "busy: in user code, per worker; wait up/down: for the stage before/after; shares of the run"
 
 
-def _row(s: StageMetrics) -> tuple[str, ...]:
+def _share(seconds: float, of: float) -> str:
+    return "-" if of <= 0 else f"{100 * seconds / of:.0f}%"
+
+
+def _row(s: StageMetrics, wall: float) -> tuple[str, ...]:
     lat = s.latency
     kind = s.kind if s.concurrency == 1 else f"{s.kind} x{s.concurrency}"
-    ms = ("-", "-", "-") if lat is None else tuple(f"{v * 1000:.1f}" for v in (lat.p50, lat.p95, lat.max))
+    ms = ("-", "-") if lat is None else tuple(f"{v * 1000:.1f}" for v in (lat.p50, lat.p95))
     counts = (s.items_in, s.items_out, s.filtered, s.skipped, s.failed, s.retried)
-    times = (s.busy, s.wait_upstream, s.wait_downstream)
-    return (s.name, kind, *(f"{n:,}" for n in counts), *(f"{t:.3f}" for t in times), *ms)
+    times = (_share(s.busy, wall * s.concurrency), _share(s.wait_upstream, wall), _share(s.wait_downstream, wall))
+    return (s.name, kind, *(f"{n:,}" for n in counts), *times, *ms)
 
 
-def _plain_table(title: str, rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
+def _render(title: str, keep: list[int], rows: list[tuple[str, ...]], plain: bool) -> str:
+    headers = tuple(COLUMNS[i][0] for i in keep)
+    cells = [tuple(r[i] for i in keep) for r in rows]
+    legend = f"\n{LEGEND}" if any(h in ("busy", "wait up", "wait down") for h in headers) else ""
+    if not plain:
+        try:
+            return _rich_table(title, headers, cells) + legend
+        except ImportError:
+            pass
+    return _plain_table(title, headers, cells) + legend
+
+
+def _plain_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i >= NUMERIC_FROM else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.ljust(w) if h in TEXT else c.rjust(w) for h, c, w in zip(headers, cells, widths))
 
-    return "\n".join([title, line(HEADERS), line(tuple("-" * w for w in widths)), *map(line, rows)])
+    return "\n".join([title, line(headers), line(tuple("-" * w for w in widths)), *map(line, rows)])
 
 
-def _rich_table(title: str, rows: list[tuple[str, ...]]) -> str:
+def _rich_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    for i, h in enumerate(HEADERS):
-        table.add_column(h, justify="right" if i >= NUMERIC_FROM else "left", no_wrap=True)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for h in headers:
+        table.add_column(h, justify="left" if h in TEXT else "right", no_wrap=True)
     for r in rows:
         table.add_row(*r)
     out = io.StringIO()

@@ -213,11 +213,31 @@ async def test_table_lists_every_stage_plain_and_rich() -> None:
     report = await ts.source(range(10)).map(inc).filter(even).run()
     plain = report.table(plain=True)
     lines = plain.splitlines()
-    assert lines[0].startswith("completed: 5 items")
-    assert [line.split()[0] for line in lines[3:]] == ["source", "inc", "even"]
+    assert lines[0].startswith("completed: 5 items delivered, 10 read, in ")
+    assert [line.split()[0] for line in lines[3:-1]] == ["source", "inc", "even"]
+    assert lines[-1].startswith("busy: in user code, per worker")  # the legend of the shares
     fancy = report.table()
     for name in ("source", "inc", "even"):
         assert name in fancy
+
+
+@pytest.mark.parametrize("plain", [True, False])
+@pytest.mark.parametrize("width", [100, 80, 60])
+async def test_the_table_fits_its_width_leaving_out_the_least_telling_columns(width: int, plain: bool) -> None:
+    """The demo's table was 137 columns wide; it must fit 100 and degrade at 80."""
+
+    async def fetch(x: int) -> int:
+        await asyncio.sleep(0)
+        return x
+
+    report = await (
+        ts.source(range(30_000)).map(fetch, concurrency=32, name="price", on_error="skip").batch(500).run()
+    )
+    text = report.table(width=width, plain=plain)
+    assert max(map(len, text.splitlines())) <= width
+    header = next(line for line in text.splitlines() if line.split()[:1] == ["stage"])
+    assert header.split()[:4] == ["stage", "kind", "in", "out"] or width < 80
+    assert ("p50" in header) == (width >= 100) and "30,000" in text
 
 
 @settings(max_examples=200, deadline=None)
