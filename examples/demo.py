@@ -49,9 +49,14 @@ async def run_demo(data: DataSet, db: Path, *, progress: bool = False, out: Text
         fx = FxService()
         started = time.perf_counter()
         reports: list[ts.RunReport] = []
-        written = await orders_stream(ts.source(Lines(data.path)), fx, store, dead_letter_sink(store, letters)).into(
-            ts.fold(0, lambda total, n: total + n), on_report=reports.append, progress=progress
-        )
+        try:
+            written = await orders_stream(ts.source(Lines(data.path)), fx, store, dead_letter_sink(store, letters)).into(
+                ts.fold(0, lambda total, n: total + n), on_report=reports.append, progress=progress
+            )
+        except asyncio.CancelledError:  # Ctrl-C: the run was cancelled, and reported before it ended
+            if reports:
+                write(reports[0].table())
+            raise
         report = reports[0]
         write(f"streamed {data.events:,} events in {time.perf_counter() - started:.2f} s: {written:,} orders written, "
               f"{len(letters):,} malformed events dead-lettered, {report.stage('price').retried:,} FX "
@@ -93,7 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     path: Path = args.data or ROOT / "data" / f"orders-{args.events}.jsonl"
     data = generate(path, args.events)  # deterministic: regenerating gives the same file
     print(f"data set {path} ({data.events:,} events, {len(data.malformed):,} malformed); database {args.db}")
-    figures = asyncio.run(run_demo(data, args.db, progress=args.progress))
+    try:
+        figures = asyncio.run(run_demo(data, args.db, progress=args.progress))
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        return 130
     return 0 if figures["same"] else 1
 
 

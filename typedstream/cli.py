@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import dataclasses
 import importlib
 import importlib.util
 import inspect
 import json
 import os
+import stat
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal, cast
+from typing import IO, Any, BinaryIO, Literal, cast
 
 from typing_extensions import TypeIs
 
@@ -102,6 +105,9 @@ def _import(name: str) -> object:
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, "")  # as ``python -m`` does: modules of the current directory
     try:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin is not None and spec.origin.endswith(".py"):
+            sys.path.insert(0, str(Path(spec.origin).parent))  # its own imports resolve next to it, as for a path
         return importlib.import_module(name)
     except ModuleNotFoundError as e:
         if e.name is not None and name.startswith(e.name):
@@ -109,19 +115,73 @@ def _import(name: str) -> object:
         raise
 
 
-def read(stream: IO[str], name: str, fmt: Format) -> Iterator[object]:
-    """The input's elements, read lazily. A malformed JSON line stops the run with its line number."""
-    for number, line in enumerate(stream, 1):
-        text = line.rstrip("\r\n")
-        if fmt == "lines":
-            yield text
-            continue
-        if not text.strip():
-            continue  # a blank line holds no record
+_BLANK: Any = object()  # a blank JSON line: no element
+
+
+def _element(raw: bytes, name: str, number: int, fmt: Format) -> object:
+    """One input line as an element: the text for ``lines``, the parsed object for ``jsonl`` (``_BLANK`` for a
+    blank line). A line ends at ``\n`` only (a stray ``\r`` stays in it; a final ``\r\n`` goes); a BOM on the
+    first line is dropped. Bytes that are not UTF-8, or malformed JSON, stop the run naming the file and line."""
+    if number == 1 and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as e:
+        raise CommandError(f"{name}:{number}: not UTF-8 (byte {e.start + 1} of the line: {e.reason})") from None
+    if fmt == "lines":
+        return text
+    if not text.strip():
+        return _BLANK  # a blank line holds no record
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CommandError(f"{name}:{number}: malformed JSON ({e.msg}, column {e.colno})") from None
+
+
+def read(lines: Iterable[bytes], name: str, fmt: Format) -> Iterator[object]:
+    """The elements of a file's lines, read lazily (in chunks: a file never keeps the loop waiting long)."""
+    for number, raw in enumerate(lines, 1):
+        if (x := _element(raw, name, number, fmt)) is not _BLANK:
+            yield x
+
+
+async def read_live(stream: BinaryIO, name: str, fmt: Format) -> AsyncIterator[object]:
+    """The elements of a pipe's or a terminal's lines as they arrive, one by one. A thread reads whatever is
+    available, so the event loop never waits on the input (Ctrl-C works while it is idle)."""
+    loop = asyncio.get_running_loop()
+    blocks: asyncio.Queue[list[bytes] | OSError | None] = asyncio.Queue()
+    room = threading.Semaphore(4)  # blocks read ahead: the thread waits for the run to take them
+    fd = stream.fileno()
+
+    def hand_over(item: list[bytes] | OSError | None) -> None:
+        room.acquire()
+        loop.call_soon_threadsafe(blocks.put_nowait, item)  # raises RuntimeError once the loop is closed
+
+    def pump() -> None:
+        pending = b""
         try:
-            yield json.loads(text)
-        except json.JSONDecodeError as e:
-            raise CommandError(f"{name}:{number}: malformed JSON ({e.msg}, column {e.colno})") from None
+            while data := os.read(fd, 1 << 16):
+                *lines, pending = (pending + data).split(b"\n")
+                if lines:
+                    hand_over([line + b"\n" for line in lines])
+            if pending:  # a last line with no newline
+                hand_over([pending])
+            hand_over(None)
+        except OSError as e:
+            hand_over(e)
+        except RuntimeError:
+            pass  # the run ended and its loop with it: nobody reads any more
+
+    threading.Thread(target=pump, name="typedstream:input", daemon=True).start()
+    number = 0
+    while (lines := await blocks.get()) is not None:
+        room.release()
+        if isinstance(lines, OSError):
+            raise CommandError(f"cannot read {name}: {lines.strerror}")
+        for raw in lines:
+            number += 1
+            if (x := _element(raw, name, number, fmt)) is not _BLANK:
+                yield x
 
 
 def _jsonable(x: object) -> object:
@@ -170,20 +230,22 @@ def one_line(error: BaseException) -> str:
 async def _run(args: argparse.Namespace) -> int:
     pipeline = load(args.target)
     fmt: Format = args.format
-    in_file: IO[str] | None = None
+    in_file: BinaryIO | None = None
     try:
         if isinstance(pipeline, Stream):
             in_name: str = args.input
-            lines: IO[str] = sys.stdin
+            lines: BinaryIO = sys.stdin.buffer
             if in_name == "-":
                 in_name = "<stdin>"
             else:
                 try:
-                    # newline="\n": a line ends at \n only (a stray \r stays in its line, as on stdin); -sig drops a BOM
-                    in_file = lines = open(in_name, encoding="utf-8-sig", newline="\n")
+                    in_file = lines = open(in_name, "rb")
                 except OSError as e:
                     raise CommandError(f"cannot read --input {in_name}: {e.strerror}") from None
-            src: Source[Any] = source(read(lines, in_name, fmt)) | pipeline
+            if stat.S_ISREG(os.fstat(lines.fileno()).st_mode):
+                src: Source[Any] = source(read(lines, in_name, fmt)) | pipeline
+            else:  # a pipe or a terminal: each line as it arrives
+                src = source(read_live(lines, in_name, fmt)) | pipeline
         else:
             if args.input != "-":
                 raise CommandError(f"{args.target} is a Source with its own input: --input does not apply")
@@ -201,7 +263,7 @@ async def _run(args: argparse.Namespace) -> int:
                 print(text, file=sys.stderr)
         return 0
     finally:
-        if in_file is not None and in_file is not sys.stdin:
+        if in_file is not None:
             in_file.close()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import os
+import signal
 import textwrap
 from pathlib import Path
 
@@ -255,3 +257,52 @@ def test_graph_of_merged_sources_names_stages_as_a_run_does() -> None:
     assert '["str#2<br/>map' in text and "s4 --> s2" in text and "s2 --> s5" in text
     with pytest.raises(ValueError, match="graph format"):
         ts.graph(src, "png")  # type: ignore[arg-type]
+
+
+def test_undecodable_bytes_name_the_file_and_line_and_the_lines_before_them_go_through(pipes: Path) -> None:
+    """A bare UnicodeDecodeError used to end the run, naming neither, and losing the valid lines before it."""
+    (pipes / "in.txt").write_bytes(b"a\nb\nc\xff\xfed\ne\n")
+    result = typedstream("run", "pipes:shouter", "--input", "in.txt", "--format", "lines", "--report", "none", cwd=pipes)
+    assert "in.txt:3: not UTF-8" in one_error_line(result)
+    assert result.stdout.split() == ["A", "B"]
+
+
+def test_a_module_named_by_dots_finds_the_modules_beside_it() -> None:
+    """examples/demo.py imports its sibling orders.py: as examples.demo it used to fail with No module named 'orders'."""
+    result = subprocess.run(
+        [sys.executable, "-m", "typedstream", "graph", "examples.demo:pipeline"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("flowchart LR") and "parse" in result.stdout
+
+
+def _live(pipes: Path, target: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "typedstream", "run", target, "--format", "lines"],
+        cwd=pipes, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal, whoever runs us
+    )
+
+
+def test_live_input_is_processed_line_by_line_and_ctrl_c_works_while_it_is_idle(pipes: Path) -> None:
+    """stdin used to be read on the event loop in growing chunks: a line was processed only when its chunk
+    filled, and the first Ctrl-C did nothing while the input was idle."""
+    proc = _live(pipes, "pipes:shouter")
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        for word in ("one", "two", "three"):
+            proc.stdin.write(f"{word}\n".encode())
+            proc.stdin.flush()
+            assert proc.stdout.readline() == f"{word.upper()}\n".encode()  # before any more input comes
+        proc.send_signal(signal.SIGINT)  # stdin stays open and idle
+        assert proc.wait(timeout=10) == 130
+        err = proc.stderr.read().decode()
+        assert err.rstrip().endswith("typedstream: interrupted") and "cancelled: 3 items delivered" in err
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            f.close()

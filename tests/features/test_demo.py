@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import io
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import demo
 from orders import Lines, generate
 
 import typedstream as ts
+
+from tests.support.paths import ROOT
 
 
 async def test_the_demo_writes_every_valid_event_and_dead_letters_every_malformed_one(tmp_path: Path) -> None:
@@ -49,3 +55,26 @@ def test_main_runs_with_its_options(tmp_path: Path) -> None:
 
 def test_the_demo_pipeline_factory_is_a_source() -> None:
     assert isinstance(demo.pipeline(), ts.Source)
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path) -> None:
+    """It used to print a 50-line traceback through the library's internals."""
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "demo.py"), "--db", str(tmp_path / "o.sqlite"), "--data",
+         str(tmp_path / "d.jsonl"), "--events", "30000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("data set ")  # generated: the stream is running now
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert err.strip() == "demo: interrupted"
+    assert "cancelled: " in out  # the report of the interrupted run
