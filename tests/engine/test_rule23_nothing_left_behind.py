@@ -11,6 +11,7 @@ import gc
 from collections.abc import AsyncGenerator, AsyncIterator
 
 import pytest
+import uvloop
 
 import typedstream as ts
 
@@ -75,3 +76,10 @@ async def test_rule23_a_dead_letter_sink_s_input_is_closed_before_the_run_return
         pass
     left = [g for g in open_async_generators(loop) if id(g) not in before]  # no gc.collect(): what the run left
     assert not left, left
+
+
+async def test_rule23_every_engine_rule_runs_on_asyncio_s_loop_and_on_uvloop(request: pytest.FixtureRequest) -> None:
+    """tests/engine/conftest.py runs each test of this directory on both loops, and the leak checks see uvloop's
+    async generators too (test_rule23_leak_detector_reports_an_open_iterator[uvloop])."""
+    on_uvloop = isinstance(asyncio.get_running_loop(), uvloop.Loop)
+    assert on_uvloop == request.node.name.endswith("[uvloop]")

@@ -6,17 +6,33 @@ from __future__ import annotations
 import asyncio
 import sys
 import warnings
-from collections.abc import Iterable
+import weakref
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
+from typing import Any
+
+import uvloop
+
+_started: weakref.WeakSet[AsyncGenerator[Any, Any]] = weakref.WeakSet()
+
+
+class TrackedUVLoop(uvloop.Loop):
+    """uvloop's loop, recording the async generators it starts: unlike asyncio's, it keeps no list that Python
+    can read, and the leak checks need one."""
+
+    def _asyncgen_firstiter_hook(self, agen: AsyncGenerator[Any, Any]) -> None:
+        _started.add(agen)
+        loops_own: Callable[[AsyncGenerator[Any, Any]], None] = getattr(super(), "_asyncgen_firstiter_hook")
+        loops_own(agen)
 
 
 def open_async_generators(loop: asyncio.AbstractEventLoop) -> list[object]:
     """Async generators that were started and are neither finished nor closed."""
-    gens: Iterable[object] = getattr(loop, "_asyncgens", ())
+    gens = {id(ag): ag for ag in [*getattr(loop, "_asyncgens", ()), *_started]}
     # The fixture's own generator is running while it checks: it is not a leak.
     return [
         ag
-        for ag in list(gens)
+        for ag in gens.values()
         if getattr(ag, "ag_frame", None) is not None and not getattr(ag, "ag_running", False)
     ]
 
