@@ -188,7 +188,11 @@ async def _process(
             chunk = kern.post(chunk, chunk)
         elif kern.selects and kern.proven_sync:
             skipped = st.skipped
-            chunk, failure, decided = await _select(st, kern.fn, chunk)
+            try:
+                chunk, failure, decided = await _select(st, kern.fn, chunk)
+            except BaseException:
+                st.items_in += st.skipped - skipped  # interrupted: the skipped ones are done with, the rest not
+                raise
             st.items_in += decided
             given = decided - (st.skipped - skipped)  # decided: kept, dropped, skipped, and the failing one
             if failure is not None:
@@ -197,7 +201,11 @@ async def _process(
         else:
             n_in = len(chunk)
             skipped = st.skipped
-            inputs, results, failure = await _call_all(st, kern, chunk)
+            try:
+                inputs, results, failure = await _call_all(st, kern, chunk)
+            except BaseException:
+                st.items_in += st.skipped - skipped  # interrupted: the skipped ones are done with, the rest not
+                raise
             if failure is not None:
                 err, failed_at = failure, idx
                 n_in = len(inputs) + st.skipped - skipped + 1

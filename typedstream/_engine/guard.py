@@ -133,9 +133,9 @@ class Recovery:
             annotate(exc, st.name, x)
             return Caught(exc, attempts)
         if guard.skip:
-            st.skipped += 1
             if guard.dead_letter is not None:
                 await self._feed(guard.dead_letter).put(DeadLetter(x, exc, st.name, attempts, detached(exc)))
+            st.skipped += 1  # once its letter is handed over: a run cancelled meanwhile never finished it
             return SKIPPED
         annotate(exc, st.name, x)
         if attempts > 1:
