@@ -33,6 +33,7 @@ class StageMetricsDict(TypedDict):
     skipped: int
     failed: int
     retried: int
+    caught: int
     busy: float
     wait_upstream: float
     wait_downstream: float
@@ -53,6 +54,7 @@ class RunReportDict(TypedDict):
     skipped: int
     failed: int
     retried: int
+    caught: int
     stages: list[StageMetricsDict]
 
 
@@ -117,6 +119,9 @@ class StageMetrics:
     filtered: int = 0
     """Elements the stage chose not to pass on: a false predicate, a duplicate, beyond a ``take``, ... (counted,
     not derived from the other counts; 0 for reshaping stages)."""
+    caught: int = 0
+    """Elements whose failure was turned into a value and passed on (counted in ``items_out`` too): ``try_map``'s
+    ``Failure``s, a batch ``Pipeline`` step's ``StepError``s."""
 
     def to_dict(self) -> StageMetricsDict:
         """JSON-ready: every field, plus ``filtered``."""
@@ -131,6 +136,7 @@ class StageMetrics:
             "skipped": self.skipped,
             "failed": self.failed,
             "retried": self.retried,
+            "caught": self.caught,
             "busy": self.busy,
             "wait_upstream": self.wait_upstream,
             "wait_downstream": self.wait_downstream,
@@ -180,6 +186,10 @@ class RunReport:
     def retried(self) -> int:
         return sum(s.retried for s in self.stages)
 
+    @property
+    def caught(self) -> int:
+        return sum(s.caught for s in self.stages)
+
     def stage(self, name: str) -> StageMetrics:
         """The metrics of the stage called ``name``."""
         for s in self.stages:
@@ -201,6 +211,7 @@ class RunReport:
             "skipped": self.skipped,
             "failed": self.failed,
             "retried": self.retried,
+            "caught": self.caught,
             "stages": [s.to_dict() for s in self.stages],
         }
 
@@ -215,8 +226,8 @@ class RunReport:
         )
         title = textwrap.fill(title, width)
         rows = [_row(s, self.wall_time) for s in self.stages]
-        keep = list(range(len(COLUMNS)))
-        droppable = sorted((i for i, (_, priority) in enumerate(COLUMNS) if priority < 99), key=lambda i: COLUMNS[i][1])
+        keep = [i for i, (header, _) in enumerate(COLUMNS) if header != "caught" or self.caught]  # rare: on demand
+        droppable = sorted((i for i in keep if COLUMNS[i][1] < 99), key=lambda i: COLUMNS[i][1])
         while True:
             text = _render(title, keep, rows, plain)
             if max(map(len, text.splitlines())) <= width or not droppable:
@@ -227,7 +238,7 @@ class RunReport:
 # (header, priority): columns are left out lowest priority first until the table fits its width.
 COLUMNS = (
     ("stage", 99), ("kind", 7), ("in", 99), ("out", 99), ("filtered", 6), ("skipped", 6), ("failed", 8),
-    ("retried", 5), ("busy", 4), ("wait up", 2), ("wait down", 2), ("p50 ms", 3), ("p95 ms", 1),
+    ("retried", 5), ("caught", 5), ("busy", 4), ("wait up", 2), ("wait down", 2), ("p50 ms", 3), ("p95 ms", 1),
 )
 TEXT = ("stage", "kind")  # the other columns are numbers, aligned right
 LEGEND = "busy: in user code, per worker; wait up/down: for the stage before/after; shares of the run"
@@ -241,7 +252,7 @@ def _row(s: StageMetrics, wall: float) -> tuple[str, ...]:
     lat = s.latency
     kind = s.kind if s.concurrency == 1 else f"{s.kind} x{s.concurrency}"
     ms = ("-", "-") if lat is None else tuple(f"{v * 1000:.1f}" for v in (lat.p50, lat.p95))
-    counts = (s.items_in, s.items_out, s.filtered, s.skipped, s.failed, s.retried)
+    counts = (s.items_in, s.items_out, s.filtered, s.skipped, s.failed, s.retried, s.caught)
     times = (_share(s.busy, wall * s.concurrency), _share(s.wait_upstream, wall), _share(s.wait_downstream, wall))
     return (s.name, kind, *(f"{n:,}" for n in counts), *times, *ms)
 

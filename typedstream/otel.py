@@ -47,7 +47,7 @@ _SPAN_NAME: Final = "typedstream.run"
 
 _INSTALL_HINT: Final = "typedstream.otel needs opentelemetry-api: pip install 'typedstream[otel]'"
 
-_STAGE_COUNTERS: Final = ("items_in", "items_out", "filtered", "skipped", "failed", "retried")
+_STAGE_COUNTERS: Final = ("items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught")
 """Stage fields exported as counters ``typedstream.stage.<field>`` (and as span attributes)."""
 
 _DURATION_BUCKETS: Final = (
@@ -164,6 +164,7 @@ _COUNTER_DESCRIPTIONS: Final = {
     "skipped": "Elements dropped by on_error='skip'",
     "failed": "Elements whose failure ended a run",
     "retried": "Extra calls made by retry=",
+    "caught": "Failures a stage turned into values (try_map, Pipeline steps)",
 }
 
 
@@ -186,6 +187,7 @@ def _span_attributes(report: RunReport) -> dict[str, AttributeValue]:
         "typedstream.skipped": report.skipped,
         "typedstream.failed": report.failed,
         "typedstream.retried": report.retried,
+        "typedstream.caught": report.caught,
         "typedstream.wall_time": report.wall_time,
         "typedstream.stages": tuple(s.name for s in report.stages),
     }

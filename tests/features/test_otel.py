@@ -30,7 +30,7 @@ from typedstream._engine import report_hooks
 
 from tests.support.errors import Boom
 
-COUNTERS = ("items_in", "items_out", "filtered", "skipped", "failed", "retried")
+COUNTERS = ("items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught")
 
 
 @dataclass
@@ -120,6 +120,7 @@ async def test_completed_run_gives_one_span_with_the_counts(otel: Telemetry) -> 
         "typedstream.skipped": 0,
         "typedstream.failed": 0,
         "typedstream.retried": 0,
+        "typedstream.caught": 0,
         "typedstream.stages": ("source", "inc", "even"),
         "typedstream.stage.source.kind": "source",
         "typedstream.stage.source.items_in": 0,
@@ -135,7 +136,7 @@ async def test_completed_run_gives_one_span_with_the_counts(otel: Telemetry) -> 
         "typedstream.stage.even.filtered": 5,
     }
     for stage in ("source", "inc", "even"):
-        expected.update({f"typedstream.stage.{stage}.{f}": 0 for f in ("skipped", "failed", "retried")})
+        expected.update({f"typedstream.stage.{stage}.{f}": 0 for f in ("skipped", "failed", "retried", "caught")})
         expected[f"typedstream.stage.{stage}.concurrency"] = 1
     assert {k: attrs.get(k) for k in expected} == expected
     waits = ("busy", "wait_upstream", "wait_downstream")
@@ -239,7 +240,7 @@ async def test_counters_sum_to_the_reports_counts(otel: Telemetry) -> None:
         assert otel.counter("typedstream.stage.items_in", **labels) == n_in
         assert otel.counter("typedstream.stage.items_out", **labels) == n_out
         assert otel.counter("typedstream.stage.filtered", **labels) == n_filtered
-    totals = {"items_in": 20, "items_out": 25, "filtered": 5, "skipped": 0, "failed": 0, "retried": 0}
+    totals = {"items_in": 20, "items_out": 25, "filtered": 5, "skipped": 0, "failed": 0, "retried": 0, "caught": 0}
     assert {f: otel.counter(f"typedstream.stage.{f}") for f in COUNTERS} == totals
     assert otel.counter("typedstream.runs") == 1
     assert otel.counter("typedstream.runs", **{"typedstream.outcome": "completed"}) == 1

@@ -391,3 +391,27 @@ async def test_each_retries_each_item_before_its_strategy_applies() -> None:
     p = ts.Pipeline("orders", Order).each("price", items=lambda o: o.lines, f=price, into=into, on_error="skip", retry=policy)
     result = await p.run(Order(1, ("a", "bb")))
     assert result.state == Priced(1, [1, 2]) and flaky.calls == 3  # retried, not skipped
+
+
+async def test_the_report_counts_the_inputs_that_failed_at_each_step() -> None:
+    """An input that failed at a step used to count as failed 0 there (it went on as a Failure(StepError))."""
+
+    def parse(s: str) -> int:
+        return int(s)
+
+    def positive(n: int) -> int:
+        if n <= 0:
+            raise ValueError(n)
+        return n
+
+    p = ts.Pipeline("p", str).step("parse", parse).step("positive", positive)
+    reports: list[ts.RunReport] = []
+    results = await p.stream(["1", "x", "-2", "3", "y"]).collect(on_report=reports.append)
+    assert [r.failure().step for r in results if not isinstance(r, Success)] == ["parse", "positive", "parse"]
+    report = reports[0]
+    assert (report.stage("parse").caught, report.stage("positive").caught) == (2, 1)
+    assert report.caught == 3
+    for name in ("parse", "positive"):  # the failures are passed on as values: they are in items_out as well
+        s = report.stage(name)
+        assert s.items_in == s.items_out == 5 and s.failed == 0
+    assert "caught" in report.table(plain=True).splitlines()[1]

@@ -213,3 +213,10 @@ async def test_result_operator_options_are_checked_too() -> None:
         ts.map_ok(inc, concurrency=0)
     with pytest.raises(ValueError, match="stage 'half': on_error must be one of"):
         ts.source([Success(1)]).bind(half, on_error=cast(Any, "ignore"))
+
+
+async def test_try_map_counts_what_it_caught() -> None:
+    report = await ts.source(["1", "x", "3", "y"]).try_map(int, catch=ValueError).run()
+    s = report.stage("int")
+    assert (s.items_in, s.items_out, s.caught, s.failed) == (4, 4, 2, 0)
+    assert report.to_dict()["caught"] == 2 and report.to_dict()["stages"][1]["caught"] == 2

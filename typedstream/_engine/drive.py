@@ -61,6 +61,7 @@ def metrics(st: Stage) -> StageMetrics:
         else None,
         concurrency=st.op.concurrency,
         filtered=st.filtered,
+        caught=st.caught,
     )
 
 

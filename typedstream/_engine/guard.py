@@ -90,6 +90,7 @@ class Guarded(Protocol):
 
     retried: int
     skipped: int
+    caught: int
 
 
 class Recovery:
@@ -131,6 +132,7 @@ class Recovery:
                     exc = e
         if guard.catch and isinstance(exc, guard.catch):
             annotate(exc, st.name, x)
+            st.caught += 1
             return Caught(exc, attempts)
         if guard.skip:
             if guard.dead_letter is not None:

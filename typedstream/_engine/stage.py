@@ -20,7 +20,7 @@ class Stage:
     """
 
     __slots__ = (
-        "op", "name", "index", "items_in", "items_out", "filtered", "skipped", "failed", "retried", "busy", "waits",
+        "op", "name", "index", "items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught", "busy", "waits",
         "latency", "waited", "recovery", "filters",
     )
 
@@ -35,6 +35,7 @@ class Stage:
         self.skipped = 0
         self.failed = 0
         self.retried = 0
+        self.caught = 0  # failures turned into values (try_map, Pipeline steps); they are in items_out
         self.busy = 0.0  # seconds inside user code (summed over concurrent calls)
         self.waits = Waits()  # shared by the stages of a fused segment
         self.latency = Histogram()  # per call, for stages that call per element
