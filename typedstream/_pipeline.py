@@ -18,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from returns.result import Failure, Result, Success
 
-from ._engine import Caught, Guard, Kernel, Op, now
+from ._engine import NESTED, Caught, Guard, Kernel, Op, now
 from ._errors import DeadLetter
 from ._faces import Source, Stream, source
 from ._functions import map as map_stage
@@ -76,6 +76,9 @@ class StepRecord:
     """Seconds inside the step's function, retries included (waits between attempts are not)."""
     error: BaseException | None = None
     """The step's own exception when it failed."""
+    skipped: int = 0
+    """Items a list step (``.each(..., on_error="skip")``) left out; the run's report has them too, in the entry
+    ``<step> (nested runs)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +330,7 @@ class Pipeline(Generic[In, S]):
 
     def _records(self, report: RunReport, outcome: Result[Any, StepError]) -> tuple[StepRecord, ...]:
         failed = None if isinstance(outcome, Success) else outcome.failure()
+        nested = {s.name: s for s in report.stages}
         records: list[StepRecord] = []
         reached_failure = False
         for step in self._steps:
@@ -334,11 +338,13 @@ class Pipeline(Generic[In, S]):
                 records.append(StepRecord(step.name, "not_run", 0, 0.0))
                 continue
             metrics = report.stage(step.name)
+            items = nested.get(step.name + NESTED)
+            skipped = 0 if items is None else items.skipped
             if failed is not None and failed.step == step.name:
                 reached_failure = True
-                records.append(StepRecord(step.name, "failed", failed.attempts, metrics.busy, failed.cause))
+                records.append(StepRecord(step.name, "failed", failed.attempts, metrics.busy, failed.cause, skipped))
             else:
-                records.append(StepRecord(step.name, "ok", 1 + metrics.retried, metrics.busy))
+                records.append(StepRecord(step.name, "ok", 1 + metrics.retried, metrics.busy, None, skipped))
         return tuple(records)
 
 

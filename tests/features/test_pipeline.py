@@ -415,3 +415,29 @@ async def test_the_report_counts_the_inputs_that_failed_at_each_step() -> None:
         s = report.stage(name)
         assert s.items_in == s.items_out == 5 and s.failed == 0
     assert "caught" in report.table(plain=True).splitlines()[1]
+
+
+async def test_a_list_step_s_skips_are_in_the_report_and_the_step_record() -> None:
+    """500 skipped items used to appear nowhere: the report said skipped 0 and the step record had no count."""
+
+    @dataclass(frozen=True)
+    class Basket:
+        items: tuple[int, ...]
+        kept: tuple[int, ...] = ()
+
+    def even(x: int) -> int:
+        if x % 2:
+            raise ValueError(x)
+        return x
+
+    p = ts.Pipeline("baskets", Basket).each(
+        "evens", items=lambda b: b.items, f=even, into=lambda b, ys: Basket(b.items, tuple(ys)), on_error="skip"
+    )
+    result = await p.run(Basket(tuple(range(10))))
+    assert result.state.kept == (0, 2, 4, 6, 8)
+    [record] = result.steps
+    assert (record.name, record.status, record.skipped) == ("evens", "ok", 5)
+    report = await p.stream([Basket(tuple(range(10)))] * 100).run()
+    items = report.stage("evens (nested runs)")
+    assert (items.items_in, items.items_out, items.skipped) == (1000, 500, 500)
+    assert report.skipped == 500 and report.stage("evens").items_in == 100

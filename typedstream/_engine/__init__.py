@@ -16,6 +16,7 @@ from .chain import Shape as Shape
 from .chain import StageContext as StageContext
 from .compile import Planned as Planned
 from .compile import plan as plan
+from .drive import NESTED as NESTED
 from .drive import add_report_hook as add_report_hook
 from .drive import drain as drain
 from .drive import into as into
@@ -42,6 +43,7 @@ from .timers import before as before
 
 __all__ = [
     "MAX_CHUNK",
+    "NESTED",
     "SKIPPED",
     "Caught",
     "Chain",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -65,14 +67,27 @@ def metrics(st: Stage) -> StageMetrics:
     )
 
 
+NESTED = " (nested runs)"
+"""The suffix of a report's entries for the stages of the runs that its stages' functions started."""
+
+_enclosing: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("typedstream_enclosing_run", default=None)
+
+
 class _Scope:
     """One run's bookkeeping around the engine: the compiled chain, the clock, the progress watcher, the final
-    report. Compiling runs no user code, so a scope can be made before the first pull."""
+    report. Compiling runs no user code, so a scope can be made before the first pull.
+
+    A run started by a stage's function (a batch Pipeline's list step runs one per state) hands its counts to
+    the run it was started in, whose report then has an entry ``<stage> (nested runs)`` for each of its stages:
+    nothing it skipped or caught goes unseen."""
 
     def __init__(self, chain: Chain, options: RunOptions) -> None:
         _check(options)
         self.run = Run()
         self.run.checks.own(asyncio.current_task())
+        self.enclosing = _enclosing.get()
+        self._token = _enclosing.set(self)  # for the runs this run's functions start: tasks copy the context
+        self.nested: dict[str, StageMetrics] = {}
         self.chunks = compile_chain(chain, self.run, self.run.output)
         self.options = options
         self.started_at = time.time()
@@ -97,12 +112,27 @@ class _Scope:
         return RunReport(
             items=self.run.output.received if self.delivered is None else self.delivered,
             wall_time=now() - self.started,
-            stages=tuple(metrics(st) for st in self.run.stages),
+            stages=(*(metrics(st) for st in self.run.stages), *self.nested.values()),
             outcome=outcome,
             error=None if error is None else f"{type(error).__name__}: {error}",
             started_at=self.started_at,
             items_in=sum(st.items_out for st in self.run.stages if st.op.shape is Shape.ORIGIN),
         )
+
+    def absorb(self, inner: _Scope, report: RunReport) -> None:
+        """Add the counts of ``inner``, a run that one of this run's stages started (its sources are left out:
+        their input came from this run's stage)."""
+        own = [m for st, m in zip(inner.run.stages, report.stages) if st.op.shape is not Shape.ORIGIN]
+        for s in [*own, *inner.nested.values()]:
+            name = s.name if s.name.endswith(NESTED) else s.name + NESTED
+            had = self.nested.get(name)
+            if had is None:
+                self.nested[name] = dataclasses.replace(s, name=name, latency=None)
+                continue
+            self.nested[name] = dataclasses.replace(
+                had,
+                **{f: getattr(had, f) + getattr(s, f) for f in _SUMMED},
+            )
 
     async def _watch(self, callbacks: list[Callable[[RunReport], object]], interval: float) -> None:
         try:
@@ -129,6 +159,10 @@ class _Scope:
         the run must raise (``error`` itself, with later failures as notes). A run that would end normally
         although its consumer was cancelled (user code swallowed the cancellation) ends cancelled."""
         self.ended = True
+        try:
+            _enclosing.reset(self._token)
+        except ValueError:  # ended in another context than it started in (a generator closed by the GC)
+            pass
         if error is None:
             error = self.run.checks.swallowed()
         late_cancel: asyncio.CancelledError | None = None
@@ -154,6 +188,8 @@ class _Scope:
         cancelled = isinstance(error, asyncio.CancelledError)
         outcome: Outcome = "completed" if error is None else "cancelled" if cancelled else "failed"
         report = self.snapshot(outcome, None if cancelled else error)
+        if self.enclosing is not None and not self.enclosing.ended:
+            self.enclosing.absorb(self, report)
         if self.display is not None:
             self.display.close(report)
         for hook in (self.options.get("on_report"), *_report_hooks):
@@ -172,6 +208,10 @@ class _Scope:
         if error is not None:
             raise error
         return report
+
+
+_SUMMED = ("items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught", "busy", "wait_upstream",
+           "wait_downstream")
 
 
 def _check(options: RunOptions) -> None:
