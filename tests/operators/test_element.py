@@ -324,3 +324,23 @@ async def test_a_plain_callable_that_starts_returning_coroutines_later_is_still_
 
     got = await ts.source(range(2000)).map(sometimes).collect()
     assert got == [x if x < 5 else 2 * x for x in range(2000)]
+
+
+# The chunk in which the predicate switched went through C filter, which dropped its coroutines unawaited.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning", "ignore::RuntimeWarning")
+async def test_a_predicate_that_starts_returning_coroutines_later_fails_its_stage_clearly() -> None:
+    """A proven-sync filter runs as C filter, which keeps every element whose result is an awaitable (truthy):
+    it used to give a wrong result silently. The switch is seen at the next chunk and fails the stage."""
+
+    async def odd(x: int) -> bool:
+        return x % 2 == 1
+
+    calls = 0
+
+    def sometimes(x: int) -> Any:
+        nonlocal calls
+        calls += 1
+        return x % 2 == 1 if calls <= 5 else odd(x)
+
+    with pytest.raises(TypeError, match="stage 'sometimes': the predicate returned an awaitable after returning"):
+        await ts.source(range(4000)).filter(sometimes).collect()

@@ -7,10 +7,11 @@ failure at element i behaves as if there were no chunks: the elements before it 
 from __future__ import annotations
 
 import builtins
+import collections
 import inspect
 import itertools
 import operator
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from .chain import Chunks
@@ -25,6 +26,11 @@ _map = builtins.map
 _filter = builtins.filter
 _remaining = operator.length_hint
 _isawaitable = inspect.isawaitable
+islice = itertools.islice
+
+
+def _skip(items: Any) -> None:
+    collections.deque(items, maxlen=0)
 
 
 async def _call_all(st: Stage, kern: Kernel, chunk: list[Any]) -> tuple[list[Any], list[Any], BaseException | None]:
@@ -125,25 +131,44 @@ async def _await_all(st: Stage, fn: Callable[[Any], Any], chunk: list[Any], resu
     return None
 
 
-async def _select(st: Stage, pred: Callable[[Any], Any], chunk: list[Any]) -> tuple[list[Any], BaseException | None, int]:
-    """``filter`` in C. Returns the kept elements, the failure and how many elements were decided.
+async def _select(
+    st: Stage, pred: Callable[[Any], Any], chunk: list[Any]
+) -> tuple[list[Any], BaseException | None, int] | Awaitable[Any]:
+    """``filter`` in C. Returns the kept elements, the failure and how many elements were decided; or, when the
+    predicate returned an awaitable for the first element (it has started to: the stage is no longer proven
+    synchronous), that awaitable, for the caller to take the chunk through the checking path instead.
 
     The failing element is found from how far the iterator got; a guarded stage recovers it and goes on.
     """
     out: list[Any] = []
     n = len(chunk)
-    pos = 0
+    failure: Exception | None = None
+    i = 0
+    try:
+        first = pred(chunk[0])  # looked at, not only tested: two looks a chunk for all of the stage's calls
+    except Exception as e:
+        failure = e
+    else:
+        if _isawaitable(first):
+            return first
+        if first:
+            out.append(chunk[0])
+    pos = 1
     while True:
-        it = iter(chunk if pos == 0 else chunk[pos:])
-        try:
-            out.extend(_filter(pred, it))
-        except Exception as e:
-            failure: Exception = e
-        else:
-            if not _remaining(it):
+        if failure is None:
+            if pos == n:
                 return out, None, n
-            failure = _stop_iteration(st.name, "predicate")  # a StopIteration escaping pred ended filter()
-        i = n - _remaining(it) - 1
+            it = iter(chunk)
+            _skip(islice(it, pos))  # in C, and the list iterator keeps its length hint
+            try:
+                out.extend(_filter(pred, it))
+            except Exception as e:
+                failure = e
+            else:
+                if not _remaining(it):
+                    return out, None, n
+                failure = _stop_iteration(st.name, "predicate")  # a StopIteration escaping pred ended filter()
+            i = n - _remaining(it) - 1
         if st.recovery is None:
             return out, annotate(failure, st.name, chunk[i]), i + 1
         try:
@@ -152,9 +177,31 @@ async def _select(st: Stage, pred: Callable[[Any], Any], chunk: list[Any]) -> tu
             return out, e, i + 1
         if keep is not SKIPPED and keep:
             out.append(chunk[i])
-        pos = i + 1
-        if pos == n:
-            return out, None, n
+        pos, failure = i + 1, None
+
+
+async def _selected(
+    st: Stage, pred: Callable[[Any], Any], chunk: list[Any]
+) -> tuple[list[Any], BaseException | None, int, int]:
+    """``_select``, and the stage's skip count before it; an interrupted one counts the skipped as done with.
+
+    A predicate proven synchronous that returns an awaitable after all fails the stage: the chunk in which it
+    switched went through C ``filter``, which kept every element whose result was an awaitable (truthy), so
+    going on would give a wrong result."""
+    skipped = st.skipped
+    try:
+        selected = await _select(st, pred, chunk)
+    except BaseException:
+        st.items_in += st.skipped - skipped  # the skipped ones are done with, the rest not
+        raise
+    if isinstance(selected, tuple):
+        return (*selected, skipped)
+    _discard(selected)
+    error = TypeError(
+        f"stage {st.name!r}: the predicate returned an awaitable after returning plain values; make it an "
+        "async def (or have it return awaitables from its first call) so every result is awaited"
+    )
+    return [], annotate(error, st.name, chunk[0]), 1, skipped
 
 
 def _discard(pending: object) -> None:
@@ -187,12 +234,7 @@ async def _process(
             st.items_in += given
             chunk = kern.post(chunk, chunk)
         elif kern.selects and kern.proven_sync:
-            skipped = st.skipped
-            try:
-                chunk, failure, decided = await _select(st, kern.fn, chunk)
-            except BaseException:
-                st.items_in += st.skipped - skipped  # interrupted: the skipped ones are done with, the rest not
-                raise
+            chunk, failure, decided, skipped = await _selected(st, kern.fn, chunk)
             st.items_in += decided
             given = decided - (st.skipped - skipped)  # decided: kept, dropped, skipped, and the failing one
             if failure is not None:
