@@ -12,6 +12,7 @@ import inspect
 import itertools
 import operator
 from collections.abc import Awaitable, Callable
+from types import GeneratorType
 from typing import Any, cast
 
 from .chain import Chunks
@@ -31,6 +32,21 @@ islice = itertools.islice
 
 def _skip(items: Any) -> None:
     collections.deque(items, maxlen=0)
+
+
+_plain: set[type] = set()  # types of results seen not to be awaitable: checked by a set lookup from then on
+
+
+def _looks_awaitable(x: object) -> bool:
+    """``inspect.isawaitable``, cheaper for the types of results seen before (the check runs per chunk)."""
+    cls = type(x)
+    if cls in _plain:
+        return False
+    if _isawaitable(x):
+        return True
+    if len(_plain) < 64 and cls is not GeneratorType:  # a generator may be a (legacy) coroutine; bounded
+        _plain.add(cls)
+    return False
 
 
 async def _call_all(st: Stage, kern: Kernel, chunk: list[Any]) -> tuple[list[Any], list[Any], BaseException | None]:
@@ -60,7 +76,7 @@ async def _call_all(st: Stage, kern: Kernel, chunk: list[Any]) -> tuple[list[Any
             annotate(failure, st.name, chunk[len(results)])
         else:
             failure = await _recover_rest(st, fn, chunk, results, failure)
-    if not kern.proven_sync or (results and (_isawaitable(results[0]) or _isawaitable(results[-1]))):
+    if not kern.proven_sync or (results and (_looks_awaitable(results[0]) or _looks_awaitable(results[-1]))):
         if any(_map(_isawaitable, results)):
             kern.proven_sync = False  # it returns awaitables after all: every result is checked again
             failure = await _await_all(st, fn, chunk, results) or failure
@@ -159,7 +175,10 @@ async def _select(
             if pos == n:
                 return out, None, n
             it = iter(chunk)
-            _skip(islice(it, pos))  # in C, and the list iterator keeps its length hint
+            if pos == 1:
+                next(it)
+            else:
+                _skip(islice(it, pos))  # in C, and the list iterator keeps its length hint
             try:
                 out.extend(_filter(pred, it))
             except Exception as e:
