@@ -37,6 +37,7 @@ from ._functions import timeout as timeout
 from ._functions import try_map as try_map
 from ._functions import unwrap as unwrap
 from ._functions import zip as zip
+from ._engine.executors import DaskClient as DaskClient
 from ._graph import graph as graph
 from ._ops.element import ElementOptions as ElementOptions
 from ._pipeline import Pipeline as Pipeline
@@ -44,6 +45,7 @@ from ._pipeline import PipelineResult as PipelineResult
 from ._pipeline import StepError as StepError
 from ._pipeline import StepRecord as StepRecord
 from ._pipeline import StepStatus as StepStatus
+from ._pools import ProcessPool as ProcessPool
 from ._report import Latency as Latency
 from ._report import LatencyDict as LatencyDict
 from ._report import Outcome as Outcome
@@ -75,6 +77,7 @@ __all__ = [
     "Backoff",
     "BatchStage",
     "BindStage",
+    "DaskClient",
     "DeadLetter",
     "DistinctStage",
     "ElementOptions",
@@ -87,6 +90,7 @@ __all__ = [
     "Outcome",
     "Pipeline",
     "PipelineResult",
+    "ProcessPool",
     "RecoverStage",
     "Retry",
     "RunOptions",

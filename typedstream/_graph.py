@@ -36,6 +36,8 @@ class Node:
         detail = [op.kind] if op.kind != self.stage.name and not self.is_origin else []
         if op.concurrency > 1:
             detail.append(f"x{op.concurrency}" + ("" if op.ordered else " unordered"))
+        if op.remote is not None:
+            detail.append(f"@{op.remote.label}")
         guard = op.guard
         if guard is not None:
             if guard.retry is not None:

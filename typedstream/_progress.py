@@ -42,7 +42,8 @@ class ProgressDisplay:
         for s in report.stages:
             task = self._tasks.get(s.name)
             if task is None:
-                task = self._tasks[s.name] = progress.add_task(s.name, total=None, rate="", note="")
+                label = s.name if s.executor is None else f"{s.name} @{s.executor}"
+                task = self._tasks[s.name] = progress.add_task(label, total=None, rate="", note="")
             note = ", ".join(
                 f"{n:,} {what}" for n, what in ((s.skipped, "skipped"), (s.retried, "retried"), (s.failed, "failed")) if n
             )

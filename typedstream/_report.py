@@ -34,7 +34,9 @@ class StageMetricsDict(TypedDict):
     failed: int
     retried: int
     caught: int
+    executor: str | None
     busy: float
+    dispatch: float
     wait_upstream: float
     wait_downstream: float
     latency: LatencyDict | None
@@ -122,6 +124,12 @@ class StageMetrics:
     caught: int = 0
     """Elements whose failure was turned into a value and passed on (counted in ``items_out`` too): ``try_map``'s
     ``Failure``s, a batch ``Pipeline`` step's ``StepError``s."""
+    executor: str | None = None
+    """Where a stage with ``executor=`` ran its calls: ``thread(8)``, ``process(2)``, ``dask(4)``, ... (None: on
+    the event loop). Its ``busy`` time is the time its calls took on the workers."""
+    dispatch: float = 0.0
+    """A stage with ``executor=``: time its remote tasks spent outside the calls (submitting, sending elements and
+    results, queueing for a worker), summed over tasks."""
 
     def to_dict(self) -> StageMetricsDict:
         """JSON-ready: every field, plus ``filtered``."""
@@ -137,7 +145,9 @@ class StageMetrics:
             "failed": self.failed,
             "retried": self.retried,
             "caught": self.caught,
+            "executor": self.executor,
             "busy": self.busy,
+            "dispatch": self.dispatch,
             "wait_upstream": self.wait_upstream,
             "wait_downstream": self.wait_downstream,
             "latency": None
@@ -248,12 +258,23 @@ def _share(seconds: float, of: float) -> str:
     return "-" if of <= 0 else f"{100 * seconds / of:.0f}%"
 
 
+def _workers(s: StageMetrics) -> int:
+    """Calls the stage can run at once: its concurrency, or its executor's workers (``process(2)``) if fewer."""
+    if s.executor is not None and s.executor.endswith(")"):
+        workers = s.executor.rpartition("(")[2][:-1]
+        if workers.isdigit():
+            return max(1, min(s.concurrency, int(workers)))
+    return s.concurrency
+
+
 def _row(s: StageMetrics, wall: float) -> tuple[str, ...]:
     lat = s.latency
     kind = s.kind if s.concurrency == 1 else f"{s.kind} x{s.concurrency}"
+    if s.executor is not None:
+        kind += f" @{s.executor}"
     ms = ("-", "-") if lat is None else tuple(f"{v * 1000:.1f}" for v in (lat.p50, lat.p95))
     counts = (s.items_in, s.items_out, s.filtered, s.skipped, s.failed, s.retried, s.caught)
-    times = (_share(s.busy, wall * s.concurrency), _share(s.wait_upstream, wall), _share(s.wait_downstream, wall))
+    times = (_share(s.busy, wall * _workers(s)), _share(s.wait_upstream, wall), _share(s.wait_downstream, wall))
     return (s.name, kind, *(f"{n:,}" for n in counts), *times, *ms)
 
 

@@ -202,9 +202,11 @@ def _stage_counts(st: StageMetrics) -> dict[str, int]:
 
 
 def _stage_attributes(st: StageMetrics) -> dict[str, AttributeValue]:
-    """Every field of ``st.to_dict()`` but its name, the latency as ``latency.p50``/``.p95``/``.max``."""
+    """Every field of ``st.to_dict()`` but its name, the latency as ``latency.p50``/``.p95``/``.max``; the
+    executor and dispatch time only for a stage with ``executor=``."""
     fields = st.to_dict()
-    values = cast("dict[str, AttributeValue]", {k: v for k, v in fields.items() if k not in ("name", "latency")})
+    left_out = ("name", "latency") if st.executor is not None else ("name", "latency", "executor", "dispatch")
+    values = cast("dict[str, AttributeValue]", {k: v for k, v in fields.items() if k not in left_out})
     if (lat := fields["latency"]) is not None:
         values.update({"latency.p50": lat["p50"], "latency.p95": lat["p95"], "latency.max": lat["max"]})
     prefix = f"typedstream.stage.{st.name}."

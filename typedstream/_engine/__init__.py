@@ -3,7 +3,8 @@ one scope that closes everything it opened and reports once. It knows no operato
 themselves as ``Op`` values (a kernel or a puller, with typed facts such as their ``Shape``).
 
 Layers, each importing only from those above it in this list: ``kernel``, ``metrics``, ``tasks``, ``chain``,
-``timers``, ``guard``, ``stage``, ``scope``, ``relay``, ``origins``, ``fused``, ``calls``, ``compile``, ``drive``.
+``timers``, ``guard``, ``stage``, ``scope``, ``relay``, ``origins``, ``fused``, ``calls``, ``remote``, ``compile``,
+``drive``; ``executors`` (how to talk to an executor) sits with ``kernel`` at the top.
 """
 
 from .chain import MAX_CHUNK as MAX_CHUNK
@@ -24,6 +25,9 @@ from .drive import iterate as iterate
 from .drive import open_iteration as open_iteration
 from .drive import remove_report_hook as remove_report_hook
 from .drive import report_hooks as report_hooks
+from .executors import Remote as Remote
+from .executors import check_sendable as check_sendable
+from .executors import remote as remote
 from .guard import annotate as annotate
 from .kernel import SKIPPED as SKIPPED
 from .kernel import Caught as Caught
@@ -55,6 +59,7 @@ __all__ = [
     "Origin",
     "Planned",
     "Relay",
+    "Remote",
     "Run",
     "Shape",
     "Stage",
@@ -63,6 +68,7 @@ __all__ = [
     "add_report_hook",
     "annotate",
     "before",
+    "check_sendable",
     "cancel_and_wait",
     "close_iterator",
     "drain",
@@ -74,6 +80,7 @@ __all__ = [
     "plan",
     "prechunked",
     "relayed",
+    "remote",
     "remove_report_hook",
     "report_hooks",
 ]

@@ -10,10 +10,11 @@ from typing import Any
 
 from .chain import Chunks
 from .kernel import SKIPPED, Kernel
+from .metrics import now
 from .stage import Stage
 from .tasks import cancel_and_wait, cancelled_again
 
-__all__ = ["Pool", "element_stage", "sequential"]
+__all__ = ["Pool", "finish", "kernel_of", "sequential"]
 
 
 def finish(st: Stage, kern: Kernel, done: list[tuple[Any, Any]]) -> list[Any]:
@@ -35,13 +36,7 @@ def finish(st: Stage, kern: Kernel, done: list[tuple[Any, Any]]) -> list[Any]:
     return out
 
 
-def element_stage(upstream: Chunks, st: Stage) -> Chunks:
-    if st.op.concurrency == 1:
-        return sequential(upstream, st)
-    return Pool(upstream, st).chunks()
-
-
-def _kernel(st: Stage) -> tuple[Kernel, Callable[[Any], Any]]:
+def kernel_of(st: Stage) -> tuple[Kernel, Callable[[Any], Any]]:
     assert st.op.kernel is not None
     kern = st.op.kernel()
     assert kern.fn is not None
@@ -51,7 +46,7 @@ def _kernel(st: Stage) -> tuple[Kernel, Callable[[Any], Any]]:
 async def sequential(upstream: Chunks, st: Stage) -> Chunks:
     """One call at a time; each result is passed on at once, so latency stays per element. (``finish`` for one
     element, inlined: this loop runs per element.)"""
-    kern, fn = _kernel(st)
+    kern, fn = kernel_of(st)
     call, post = st.call, kern.post
     async for chunk in upstream:
         for x in chunk:
@@ -88,7 +83,7 @@ class Pool:
     def __init__(self, upstream: Chunks, st: Stage) -> None:
         self.upstream = upstream
         self.st = st
-        self.kern, self.fn = _kernel(st)
+        self.kern, self.fn = kernel_of(st)
         self.concurrency = st.op.concurrency
         self.window = st.op.window
         self.ordered = st.op.ordered
@@ -105,50 +100,74 @@ class Pool:
         self.failures: list[BaseException] = []
         self.upstream_failure: BaseException | None = None
 
-    async def _next_input(self) -> tuple[int, Any] | None:
+    gather_time = 0.0
+    """Seconds a worker may wait for more input to fill its batch, once it has some."""
+
+    def _batch(self) -> int:
+        """Elements a worker takes at a time."""
+        return 1
+
+    async def _next_inputs(self) -> list[tuple[int, Any]]:
+        """Up to ``_batch()`` elements for a worker, with their input indexes; [] at the end of the input."""
         async with self.input_lock:
             while self.started - self.delivered >= self.window:
                 self.space.clear()
                 await self.space.wait()
-            while not self.pending:
-                if self.input_done:
-                    return None
+            pending = self.pending
+            want = self._batch()
+            gather_until = now() + self.gather_time
+            # Fill a batch from upstream, but hold back no element longer than gather_time to fill it.
+            while len(pending) < want and not self.input_done and (not pending or now() < gather_until):
                 try:
-                    self.pending.extend(await anext(self.upstream))
+                    pending.extend(await anext(self.upstream))
                 except StopAsyncIteration:
                     self.input_done = True
                 except Exception as e:
                     self.upstream_failure = e
                     self.input_done = True
+            if not pending:
+                return []
             idx = self.started
-            self.started = idx + 1
-            return idx, self.pending.popleft()
+            n = min(want, len(pending))
+            self.started = idx + n
+            return [(idx + i, pending.popleft()) for i in range(n)]
 
     async def _worker(self) -> None:
         try:
             while not self.failures:
                 if (again := cancelled_again()) is not None:
                     raise again  # cancelled while user code swallowed it: take no further element
-                item = await self._next_input()
-                if item is None:
+                items = await self._next_inputs()
+                if not items:
                     return
-                idx, x = item
-                try:
-                    r = await self.st.call(self.fn, x)
-                except Exception as e:
-                    self.st.items_in += 1
-                    self.failures.append(e)
-                    return
-                if r is SKIPPED:
-                    self.st.items_in += 1  # done with now, though its place in the order is released later
-                if self.ordered:
-                    self.results[idx] = (x, r)  # a skipped element keeps its place, so order moves past it
-                else:
-                    self.ready.append((x, r))
-                self.wake.set()
+                await self._run(items)
         finally:
             self.active -= 1
             self.wake.set()
+
+    async def _run(self, items: list[tuple[int, Any]]) -> None:
+        """Call the function on the elements a worker took: here, one."""
+        [(idx, x)] = items
+        try:
+            r = await self.st.call(self.fn, x)
+        except Exception as e:
+            self._failed(e)
+            return
+        self._done(idx, x, r)
+
+    def _failed(self, e: BaseException) -> None:
+        """A call failed for good (noted and counted as failed by the stage): the pool stops."""
+        self.st.items_in += 1
+        self.failures.append(e)
+
+    def _done(self, idx: int, x: Any, r: Any) -> None:
+        if r is SKIPPED:
+            self.st.items_in += 1  # done with now, though its place in the order is released later
+        if self.ordered:
+            self.results[idx] = (x, r)  # a skipped element keeps its place, so order moves past it
+        else:
+            self.ready.append((x, r))
+        self.wake.set()
 
     def _take(self) -> list[tuple[Any, Any]]:
         """The results that may be released now."""

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from .._retry import Retry
 from .._sinks import Sink
+from .executors import Remote
 from .kernel import Kernel
 
 __all__ = ["MAX_CHUNK", "ORIGIN", "Chain", "Chunks", "Guard", "Op", "Origin", "Pull", "Shape", "StageContext"]
@@ -94,10 +95,12 @@ class Op:
     """None: a failure ends the run (the fast path carries nothing)."""
     fn: Callable[..., Any] | None = None
     """The user's function (its annotations show in graphs)."""
+    remote: Remote | None = None
+    """The executor the kernel's function runs on (in chunks of elements); None: on the event loop."""
 
     @property
     def fusable(self) -> bool:
-        return self.kernel is not None and not self.is_async and self.concurrency == 1
+        return self.kernel is not None and not self.is_async and self.concurrency == 1 and self.remote is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .calls import element_stage
+from .calls import Pool, sequential
 from .chain import ORIGIN, Chain, Chunks, Op, Origin
 from .fused import fused
 from .metrics import Inlet, Waits
 from .relay import relayed
+from .remote import RemotePool
 from .scope import Run
 from .stage import Stage
 
@@ -44,6 +45,15 @@ def plan(origin: Origin | None, ops: tuple[Op, ...], run: Run) -> Planned:
 def compile_chain(chain: Chain, run: Run, consumer: Waits) -> Chunks:
     """Build (without starting) the chunk generators of ``chain``, pulled by ``consumer``."""
     return _build(plan(chain.origin, chain.ops, run), run, consumer)
+
+
+def element_stage(upstream: Chunks, st: Stage) -> Chunks:
+    """An element stage that is an async boundary: on an executor, by a pool of workers, or one call at a time."""
+    if st.op.remote is not None:
+        return RemotePool(upstream, st).chunks()
+    if st.op.concurrency == 1:
+        return sequential(upstream, st)
+    return Pool(upstream, st).chunks()
 
 
 def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:

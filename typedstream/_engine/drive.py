@@ -61,9 +61,11 @@ def metrics(st: Stage) -> StageMetrics:
         latency=Latency(lat.count, lat.total / lat.count, lat.percentile(0.5), lat.percentile(0.95), lat.max)
         if lat.count
         else None,
-        concurrency=st.op.concurrency,
+        concurrency=st.concurrency,
         filtered=st.filtered,
         caught=st.caught,
+        executor=st.executor,
+        dispatch=st.dispatch,
     )
 
 

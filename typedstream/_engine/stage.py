@@ -21,7 +21,7 @@ class Stage:
 
     __slots__ = (
         "op", "name", "index", "items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught", "busy", "waits",
-        "latency", "waited", "recovery", "filters",
+        "latency", "waited", "recovery", "filters", "concurrency", "executor", "dispatch",
     )
 
     def __init__(self, op: Op, name: str, index: int, letters: list[DeadLetters]) -> None:
@@ -41,6 +41,9 @@ class Stage:
         self.latency = Histogram()  # per call, for stages that call per element
         self.waited = [0.0]  # retry waits in the fused chunk being processed (one task: no interleaving)
         self.recovery = None if op.guard is None else Recovery(op.guard, self, letters)
+        self.concurrency = op.concurrency
+        self.executor = None if op.remote is None else op.remote.label  # e.g. "process(2)"
+        self.dispatch = 0.0  # an executor stage: seconds its remote tasks spent outside the function
 
     async def call(self, fn: Callable[[Any], Any], x: Any) -> Any:
         """One call of the stage's function, for a stage that calls per element (not fused): the value, or
@@ -52,20 +55,26 @@ class Stage:
         try:
             return await call(fn, x)
         except Exception as e:
-            recovery = self.recovery
-            if recovery is None:
-                self.failure(e, x)  # the original exception goes on; the note says where
-                raise
             waited = [0.0]
-            try:
-                return await recovery.recover(fn, x, e, waited)
-            except Exception:
-                self.failed += 1  # noted by the recovery
-                raise
+            return await self.settle(fn, x, e, waited)
         finally:
             took = now() - started
             self.busy += took if waited is None else took - waited[0]
             self.latency.add(took)
+
+    async def settle(self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float]) -> Any:
+        """The first call of ``fn`` on ``x`` raised ``exc`` (here or on an executor): what the stage's guard makes
+        of it (a value from a retry, ``SKIPPED``, ``Caught``), else ``exc`` raised, noted and counted. Retry waits
+        are added to ``waited[0]``."""
+        recovery = self.recovery
+        if recovery is None:
+            self.failure(exc, x)  # the original exception goes on; the note says where
+            raise exc
+        try:
+            return await recovery.recover(fn, x, exc, waited)
+        except Exception:
+            self.failed += 1  # noted by the recovery
+            raise
 
     def failure(self, exc: BaseException, element: object) -> BaseException:
         """``exc`` ended this stage's work on ``element``: count it and say where it happened."""

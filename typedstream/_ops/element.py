@@ -9,12 +9,27 @@ import functools
 import inspect
 import itertools
 from collections.abc import AsyncIterable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast
 
 from typing_extensions import TypedDict, TypeIs, Unpack
 
-from .._engine import MAX_CHUNK, Chunks, Guard, Kernel, Op, Shape, StageContext, aclose_iterator, close_iterator
+from .._engine import (
+    MAX_CHUNK,
+    Chunks,
+    Guard,
+    Kernel,
+    Op,
+    Remote,
+    Shape,
+    StageContext,
+    aclose_iterator,
+    check_sendable,
+    close_iterator,
+    remote,
+)
+from .._engine.executors import DaskClient
 from .._errors import DeadLetter
 from .._retry import Retry
 from .._sinks import Sink
@@ -47,6 +62,14 @@ class ElementOptions(TypedDict, Generic[T], total=False):
     original exception; ``"skip"`` drops the element, counts it and sends it to ``dead_letter``."""
     dead_letter: Sink[DeadLetter[T], object] | None
     """With ``on_error="skip"``: a sink that receives a ``DeadLetter`` for every dropped element."""
+    executor: Executor | DaskClient | None
+    """Run the (plain, not ``async``) function on this executor instead of the event loop: a
+    ``ThreadPoolExecutor``, a ``ProcessPoolExecutor`` or ``typedstream.ProcessPool``, or a Dask
+    ``distributed.Client``. Elements go in chunks, one remote task per chunk; ``concurrency`` (default: twice
+    the executor's workers) bounds the tasks in flight."""
+    chunk_size: int | None
+    """With ``executor=``: elements per remote task (default: sized so a task carries at least 10 ms of calls,
+    from the time the first calls took)."""
 
 
 OPTIONS = tuple(ElementOptions.__annotations__)
@@ -71,6 +94,7 @@ class Settings:
     ordered: bool
     window: int
     guard: Guard | None
+    remote: Remote | None = None
 
     def op(
         self,
@@ -83,12 +107,21 @@ class Settings:
     ) -> Op:
         """The stage: ``kernel`` made per run around ``call`` (what the engine calls; default ``f``)."""
         fn = call or f
+        is_async = is_async_callable(fn)
+        if self.remote is not None:
+            if is_async or is_async_callable(f):
+                raise TypeError(
+                    f"{where(self.name)}: executor= runs a plain function on other threads, processes or machines; "
+                    "this one is async: it runs on the event loop, give it concurrency= instead"
+                )
+            check_sendable(self.remote, fn, where(self.name))
         return Op(
             name=self.name,
             kind=kind,
             shape=shape,
             kernel=functools.partial(kernel, fn),
-            is_async=is_async_callable(fn),
+            is_async=is_async,
+            remote=self.remote,
             concurrency=self.concurrency,
             ordered=self.ordered,
             window=self.window,
@@ -105,13 +138,21 @@ def settings(kind: str, f: object, options: ElementOptions[Any], catch: tuple[ty
     if unknown:
         raise TypeError(f"{at}: unknown option {unknown[0]!r} (options: {', '.join(OPTIONS)})")
     check_callable(at, "the function", f)
-    concurrency = check_count(at, "concurrency", options.get("concurrency", 1), minimum=1)
+    executor = options.get("executor")
+    chunk_size = options.get("chunk_size")
+    if chunk_size is not None:
+        check_count(at, "chunk_size", chunk_size, minimum=1)
+        if executor is None:
+            raise ValueError(f"{at}: chunk_size= sizes the remote tasks of executor=; it needs executor=")
+    on = None if executor is None else remote(executor, chunk_size, at)
+    default = 1 if on is None else 2 * on.workers  # a task queued behind each running one keeps workers busy
+    concurrency = check_count(at, "concurrency", options.get("concurrency", default), minimum=1)
     ordered = options.get("ordered", True)
     if not isinstance(ordered, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
         fail(TypeError, at, "ordered", "a bool", ordered)
     window = options.get("window")
     window = check_count(at, "window", 32 * concurrency if window is None else window, minimum=concurrency)
-    return Settings(name, concurrency, ordered, window, _guard(at, options, catch))
+    return Settings(name, concurrency, ordered, window, _guard(at, options, catch), on)
 
 
 def _guard(at: str, options: ElementOptions[Any], catch: tuple[type[Exception], ...]) -> Guard | None:
@@ -201,6 +242,8 @@ class FlatMapKernel(Kernel):
 
 def flat_map(f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
     s = settings("flat_map", f, options)
+    if s.remote is not None:
+        return s.op("flat_map", f, FlatMapKernel, call=DrainList(f), shape=Shape.RESHAPING)
     if s.concurrency == 1 and s.guard is None:
         # Inner iterables are streamed, never drained whole: they may be huge or endless.
         return Op(name=s.name, kind="flat_map", shape=Shape.RESHAPING, pull=functools.partial(_flat_map, f), fn=f)
@@ -211,6 +254,18 @@ def flat_map(f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) ->
 
 def _is_async_iterable(x: object) -> TypeIs[AsyncIterable[Any]]:
     return isinstance(x, AsyncIterable)
+
+
+class DrainList:
+    """``flat_map``'s call on an executor: the element's outputs as a list (picklable if ``f`` is)."""
+
+    __slots__ = ("f",)
+
+    def __init__(self, f: Callable[[Any], Any]) -> None:
+        self.f = f
+
+    def __call__(self, x: Any) -> list[Any]:
+        return list(self.f(x))
 
 
 def _drainer(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
