@@ -13,18 +13,20 @@ import asyncio
 import dataclasses
 import functools
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from returns.result import Failure, Result, Success
 
 from ._engine import NESTED, Caught, Guard, Kernel, Op, now
+from ._engine.executors import DaskClient
 from ._errors import DeadLetter
 from ._faces import Source, Stream, source
-from ._functions import map as map_stage
-from ._functions import try_map
-from ._ops.element import element, is_async_callable, settings
+from ._ops.element import default_concurrency, element, is_async_callable, settings
+from ._ops.element import map as map_op
 from ._ops.results import side_call
+from ._ops.results import try_map as try_map_op
 from ._report import RunReport
 from ._retry import Retry
 from ._sinks import Sink
@@ -126,6 +128,7 @@ class _Step:
     name: str
     fn: Callable[[Any], Any]
     retry: Retry | None
+    executor: Executor | DaskClient | None = None
 
 
 class Pipeline(Generic[In, S]):
@@ -166,7 +169,14 @@ class Pipeline(Generic[In, S]):
     def step_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self._steps)
 
-    def _then(self, name: str, fn: Callable[[Any], Any], retry: Retry | None, timeout: float | None) -> Pipeline[In, Any]:
+    def _then(
+        self,
+        name: str,
+        fn: Callable[[Any], Any],
+        retry: Retry | None,
+        timeout: float | None,
+        executor: Executor | DaskClient | None = None,
+    ) -> Pipeline[In, Any]:
         where = f"pipeline {self.name!r}"
         check_name(where, "a step name", name)
         if name in RESERVED or name in self.step_names:
@@ -177,7 +187,11 @@ class Pipeline(Generic[In, S]):
             check_instance(at, "retry", retry, Retry, "a Retry or None")
         if timeout is not None:
             fn = _with_timeout(fn, check_seconds(at, "timeout", timeout), name)
-        return self._make(self.name, self._input_type, self._steps + (_Step(name, fn, retry),))
+        if executor is not None:
+            if timeout is not None:
+                raise ValueError(f"{at}: timeout= and executor= together are not supported yet; bound the step's work itself")
+            settings("step", fn, {"name": name, "executor": executor})  # checked now: an async f, a lambda for processes
+        return self._make(self.name, self._input_type, self._steps + (_Step(name, fn, retry, executor),))
 
     @overload
     def step(
@@ -194,14 +208,27 @@ class Pipeline(Generic[In, S]):
     ) -> Pipeline[In, S2]: ...
     @overload
     def step(
-        self, name: str, f: Callable[[S], S2], *, retry: Retry | None = None, timeout: float | None = None
+        self,
+        name: str,
+        f: Callable[[S], S2],
+        *,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, S2]: ...
     def step(
-        self, name: str, f: Callable[[S], Any], *, retry: Retry | None = None, timeout: float | None = None
+        self,
+        name: str,
+        f: Callable[[S], Any],
+        *,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, Any]:
         """Add a step ``f: S -> S2`` (sync or async). ``retry`` re-runs a failing step with backoff;
-        ``timeout`` bounds each attempt (a sync step then runs in a worker thread)."""
-        return self._then(name, f, retry, timeout)
+        ``timeout`` bounds each attempt (a sync step then runs in a worker thread); ``executor`` runs a plain
+        ``f`` on a thread or process pool or a Dask cluster."""
+        return self._then(name, f, retry, timeout, executor)
 
     @overload
     def each(
@@ -212,9 +239,10 @@ class Pipeline(Generic[In, S]):
         f: Callable[[X], Coroutine[Any, Any, Y]],
         into: Callable[[S, list[Result[Y, Exception]]], S2],
         on_error: Literal["collect"],
-        concurrency: int = 1,
+        concurrency: int | None = None,
         retry: Retry | None = None,
         timeout: float | None = None,
+        executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, S2]: ...
     @overload
     def each(
@@ -225,9 +253,10 @@ class Pipeline(Generic[In, S]):
         f: Callable[[X], Y],
         into: Callable[[S, list[Result[Y, Exception]]], S2],
         on_error: Literal["collect"],
-        concurrency: int = 1,
+        concurrency: int | None = None,
         retry: Retry | None = None,
         timeout: float | None = None,
+        executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, S2]: ...
     @overload
     def each(
@@ -239,9 +268,10 @@ class Pipeline(Generic[In, S]):
         into: Callable[[S, list[Y]], S2],
         on_error: Literal["fail", "skip"] = "fail",
         dead_letter: Sink[DeadLetter[X], object] | None = None,
-        concurrency: int = 1,
+        concurrency: int | None = None,
         retry: Retry | None = None,
         timeout: float | None = None,
+        executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, S2]: ...
     @overload
     def each(
@@ -253,9 +283,10 @@ class Pipeline(Generic[In, S]):
         into: Callable[[S, list[Y]], S2],
         on_error: Literal["fail", "skip"] = "fail",
         dead_letter: Sink[DeadLetter[X], object] | None = None,
-        concurrency: int = 1,
+        concurrency: int | None = None,
         retry: Retry | None = None,
         timeout: float | None = None,
+        executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, S2]: ...
     def each(
         self,
@@ -266,27 +297,31 @@ class Pipeline(Generic[In, S]):
         into: Callable[[S, list[Any]], Any],
         on_error: Literal["fail", "skip", "collect"] = "fail",
         dead_letter: Sink[DeadLetter[Any], object] | None = None,
-        concurrency: int = 1,
+        concurrency: int | None = None,
         retry: Retry | None = None,
         timeout: float | None = None,
+        executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, Any]:
         """A list step: apply ``f`` (sync or async, up to ``concurrency`` at once, in order) to each item of
         ``items(state)``, then ``into(state, results)`` makes the next state. ``on_error``: ``"fail"`` fails the
         step at the first failing item; ``"skip"`` leaves failing items out; ``"collect"`` keeps every item's
         ``Result`` (``Failure(exception)`` for a failing one); with ``"skip"``, ``dead_letter`` receives each
         skipped item as a ``DeadLetter``. ``retry`` applies to each item (an item is skipped, collected or fails
-        the step only once its retries are spent); ``timeout`` bounds the whole step."""
+        the step only once its retries are spent); ``timeout`` bounds the whole step. ``executor`` runs a plain ``f``
+        on a thread or process pool or a Dask cluster, in chunks of items (``concurrency`` then defaults to twice
+        its workers; else to 1)."""
         where = f"pipeline {self.name!r}, step {name!r}"
         for what, fn in (("items", items), ("into", into)):
             check_callable(where, what, fn)
         check_one_of(where, "on_error", on_error, ("fail", "skip", "collect"))
         # The per-item stage is built (so f, concurrency, retry and dead_letter are checked by the engine) once,
         # here; each state only puts a source of its items in front of it.
-        per_item: Stream[Any, Any] = (
-            try_map(f, catch=Exception, concurrency=concurrency, retry=retry, name=name)
-            if on_error == "collect"
-            else map_stage(f, concurrency=concurrency, retry=retry, on_error=on_error, dead_letter=dead_letter, name=name)
-        )
+        n = default_concurrency(executor, where) if concurrency is None else concurrency
+        if on_error == "collect":
+            op = try_map_op(f, Exception, concurrency=n, retry=retry, name=name, executor=executor)
+        else:
+            op = map_op(f, concurrency=n, retry=retry, name=name, executor=executor, on_error=on_error, dead_letter=dead_letter)
+        per_item = Stream[Any, Any]((op,))
 
         async def each_item(state: Any) -> Any:
             return into(state, await (source(items(state)) | per_item).collect())
@@ -322,7 +357,9 @@ class Pipeline(Generic[In, S]):
     def _op(self, step: _Step, concurrency: int) -> Op:
         """One engine stage: ``map_ok``'s call, the engine's retry, then a catch-all that ``StepKernel`` turns
         into ``Failure(StepError)`` (not shown in graphs: it is how a step reports, not a user option)."""
-        checked = settings("step", step.fn, {"name": step.name, "retry": step.retry, "concurrency": concurrency})
+        checked = settings(
+            "step", step.fn, {"name": step.name, "retry": step.retry, "concurrency": concurrency, "executor": step.executor}
+        )
         guard = dataclasses.replace(checked.guard or Guard(), catch=(Exception,), catch_shown=False)
         kernel = functools.partial(StepKernel, fail=functools.partial(_step_error, self.name, step.name))
         call = side_call(step.name, step.fn, on_value=True, returns_result=False)

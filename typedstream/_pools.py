@@ -38,7 +38,7 @@ class ProcessPool(cf.Executor):
         *,
         mp_context: multiprocessing.context.BaseContext | None = None,
         initializer: Callable[..., object] | None = None,
-        initargs: tuple[Any, ...] = (),
+        initargs: tuple[object, ...] = (),
     ) -> None:
         workers = (
             (os.cpu_count() or 1) if max_workers is None else check_count("ProcessPool", "max_workers", max_workers, minimum=1)

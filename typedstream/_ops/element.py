@@ -35,7 +35,7 @@ from .._retry import Retry
 from .._sinks import Sink
 from .._validate import check_callable, check_count, check_instance, check_one_of, fail, stage_name, unwrap_partial, where
 
-__all__ = ["ElementOptions", "element", "filter", "flat_map", "is_async_callable", "map", "settings", "tap", "take_while"]
+__all__ = ["ElementOptions", "default_concurrency", "element", "filter", "flat_map", "is_async_callable", "map", "settings", "tap", "take_while"]
 
 T = TypeVar("T")
 _chain = itertools.chain.from_iterable
@@ -145,14 +145,23 @@ def settings(kind: str, f: object, options: ElementOptions[Any], catch: tuple[ty
         if executor is None:
             raise ValueError(f"{at}: chunk_size= sizes the remote tasks of executor=; it needs executor=")
     on = None if executor is None else remote(executor, chunk_size, at)
-    default = 1 if on is None else 2 * on.workers  # a task queued behind each running one keeps workers busy
-    concurrency = check_count(at, "concurrency", options.get("concurrency", default), minimum=1)
+    concurrency = options.get("concurrency")
+    concurrency = check_count(at, "concurrency", _concurrency(on) if concurrency is None else concurrency, minimum=1)
     ordered = options.get("ordered", True)
     if not isinstance(ordered, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
         fail(TypeError, at, "ordered", "a bool", ordered)
     window = options.get("window")
     window = check_count(at, "window", 32 * concurrency if window is None else window, minimum=concurrency)
     return Settings(name, concurrency, ordered, window, _guard(at, options, catch), on)
+
+
+def _concurrency(on: Remote | None) -> int:
+    return 1 if on is None else 2 * on.workers  # a task queued behind each running one keeps the workers busy
+
+
+def default_concurrency(executor: object, at: str) -> int:
+    """Calls (remote tasks) in flight when ``concurrency=`` is not given."""
+    return _concurrency(None if executor is None else remote(executor, None, at))
 
 
 def _guard(at: str, options: ElementOptions[Any], catch: tuple[type[Exception], ...]) -> Guard | None:

@@ -86,17 +86,29 @@ def side_call(stage: str, f: Callable[[Any], Any], *, on_value: bool, returns_re
 
         return call_async
 
-    def call(r: object) -> object:
+    return SideCall(stage, f, on_value, returns_result)
+
+
+class SideCall:
+    """The synchronous call of ``side_call``: a class, so it can be sent to worker processes with ``f``."""
+
+    __slots__ = ("stage", "f", "on_value", "returns_result")
+
+    def __init__(self, stage: str, f: Callable[[Any], Any], on_value: bool, returns_result: bool) -> None:
+        self.stage = stage
+        self.f = f
+        self.on_value = on_value
+        self.returns_result = returns_result
+
+    def __call__(self, r: object) -> object:
         ok, inner = _side(r)
-        if ok != on_value:
+        if ok != self.on_value:
             return r
-        out = f(inner)
-        if returns_result:
-            return _checked(stage, out)
+        out = self.f(inner)
+        if self.returns_result:
+            return _checked(self.stage, out)
         # A plain callable may return an awaitable; the engine awaits what this returns.
         return _then_wrap(out) if inspect.isawaitable(out) else _success(out)
-
-    return call
 
 
 def _one_side(kind: str, f: Callable[[Any], Any], options: ElementOptions[Any], *, on_value: bool, returns_result: bool) -> Op:

@@ -87,3 +87,8 @@ async def unhashable_keys() -> None:
 async def distinct_needs_hashable_elements() -> None:
     # The | form is rejected by pyright only: mypy widens Source[list[int]] to Source[object] (covariance).
     _ = ts.source([[1], [2]]).distinct()  # E: list[int] is not hashable
+
+
+def bad_executors() -> None:
+    _a = ts.map(show, executor="processes")  # E: executor is not an Executor or a Dask client
+    _b = ts.map(show, executor=None, chunk_size="10")  # E: chunk_size is an int
