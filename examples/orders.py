@@ -285,6 +285,17 @@ def orders_pipeline(fx: FxService) -> ts.Pipeline[str, PricedOrder]:
     return ts.Pipeline("orders", str).step("parse", parse).step("price", fx.price, retry=RETRY)
 
 
+def risk_score(order: tuple[int, str]) -> int:
+    """A CPU-heavy score per order (about 0.2 ms of pure-Python arithmetic, as a model's feature code would
+    be): the kind of stage that needs more cores, not more concurrency. Module-level, so worker processes can
+    import it."""
+    order_id, total = order
+    h = order_id
+    for c in total * 300:
+        h = (h * 131 + ord(c)) % 1_000_000_007
+    return h % 100
+
+
 class Lines:
     """A file's lines, read lazily and reopened by each run (a Source may run more than once)."""
 

@@ -29,6 +29,7 @@ async def test_the_demo_writes_every_valid_event_and_dead_letters_every_malforme
     assert figures["dead_letters"] == len(data.malformed)
     assert figures["batch_priced"] == valid and figures["batch_failed"] == len(data.malformed)
     assert figures["same"] == 1
+    assert figures["scored"] == valid  # every stored order scored on the process pool
     lines = list(Lines(data.path))
     with sqlite3.connect(db) as conn:
         letters = {row[0] for row in conn.execute("SELECT line FROM dead_letters")}

@@ -23,7 +23,7 @@ from .stage import Stage
 
 __all__ = ["MIN_TASK", "RemotePool"]
 
-MIN_TASK = 0.01
+MIN_TASK = 0.02
 """Seconds of calls a remote task carries at least, once the calls' time is known."""
 OVERHEAD_SHARE = 20
 """A task carries at least this many times the least time seen spent sending and returning one."""
