@@ -115,7 +115,7 @@ class Pool:
                 await self.space.wait()
             pending = self.pending
             want = self._batch()
-            gather_until = now() + self.gather_time
+            gather_until = now() + self.gather_time if want > 1 else 0.0
             # Fill a batch from upstream, but hold back no element longer than gather_time to fill it.
             while len(pending) < want and not self.input_done and (not pending or now() < gather_until):
                 try:

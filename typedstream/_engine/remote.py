@@ -2,7 +2,7 @@
 chunk of elements and runs it as one remote task.
 
 ``concurrency`` bounds the remote tasks in flight. Chunks are sized from what the first tasks measured, so a task
-carries at least ``MIN_TASK`` seconds of calls and no more than a twentieth of its time goes to sending it. One
+carries at least ``MIN_TASK`` seconds of calls and at least twenty times the least time seen sending one. One
 outcome per element comes back, so the stage's guard (retry, catch, skip, dead letters) and its counts are per
 element, as on the loop: a failed element is retried alone, as a task of its own, and the rest of its chunk is
 kept. A task lost as a whole (its worker died) is split in halves until the element that was running when it was
@@ -21,10 +21,14 @@ from .guard import annotate
 from .metrics import now
 from .stage import Stage
 
-__all__ = ["MIN_TASK", "RemotePool"]
+__all__ = ["GATHER_TIME", "MIN_TASK", "RemotePool"]
 
-MIN_TASK = 0.02
-"""Seconds of calls a remote task carries at least, once the calls' time is known."""
+MIN_TASK = 0.1
+"""Seconds of calls a remote task carries at least, once the calls' time is known: Dask's own advice (its
+scheduler spends about 3 ms per task), and it keeps a process pool's parent at a few microseconds of CPU per
+element (about 1 ms per task, in the loop and the pool's threads)."""
+GATHER_TIME = 0.02
+"""Seconds a worker waits for more input to fill a chunk once it has some: a slow source is not held back."""
 OVERHEAD_SHARE = 20
 """A task carries at least this many times the least time seen spent sending and returning one."""
 
@@ -40,7 +44,7 @@ class RemotePool(Pool):
         self.overhead = float("inf")  # the least seconds seen outside the calls per task: sending, returning
         self.window = self.concurrency * self.chunk
 
-    gather_time = MIN_TASK
+    gather_time = GATHER_TIME
 
     def _batch(self) -> int:
         return self.chunk

@@ -68,7 +68,7 @@ class ElementOptions(TypedDict, Generic[T], total=False):
     ``distributed.Client``. Elements go in chunks, one remote task per chunk; ``concurrency`` (default: twice
     the executor's workers) bounds the tasks in flight."""
     chunk_size: int | None
-    """With ``executor=``: elements per remote task (default: sized so a task carries at least 20 ms of calls,
+    """With ``executor=``: elements per remote task (default: sized so a task carries at least 100 ms of calls,
     from the time the first calls took)."""
 
 
