@@ -64,3 +64,9 @@ def spin(x: int, seconds: float = 0.002) -> int:
     while time.perf_counter() < until:
         pass
     return x
+
+
+def dies_on_multiples_of_9(x: int) -> int:
+    if x % 9 == 0 and x > 0:
+        os._exit(1)
+    return x

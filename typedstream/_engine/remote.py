@@ -5,18 +5,19 @@ chunk of elements and runs it as one remote task.
 carries at least ``MIN_TASK`` seconds of calls and at least twenty times the least time seen sending one. One
 outcome per element comes back, so the stage's guard (retry, catch, skip, dead letters) and its counts are per
 element, as on the loop: a failed element is retried alone, as a task of its own, and the rest of its chunk is
-kept. A task lost as a whole (its worker died) is split in halves until the element that was running when it was
-lost is alone; its loss is that element's failure.
+kept. A task lost as a whole (its worker died) is split in halves until one element is alone; that element is
+tried again while no other task of the stage runs, and if its task is lost then too, the loss is its failure.
 """
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .calls import Pool
 from .chain import MAX_CHUNK, Chunks
-from .executors import Remote, decode, encode, land, launch
+from .executors import Payload, Remote, decode, encode, land, launch
 from .guard import annotate
 from .metrics import now
 from .stage import Stage
@@ -43,6 +44,11 @@ class RemotePool(Pool):
         self.per_call: float | None = None  # seconds per call on the worker, smoothed
         self.overhead = float("inf")  # the least seconds seen outside the calls per task: sending, returning
         self.window = self.concurrency * self.chunk
+        self.in_flight = 0  # tasks submitted and not landed
+        self.settled = asyncio.Event()  # a task landed
+        self.suspects = asyncio.Lock()  # one suspect at a time is tried alone
+        self.clear = asyncio.Event()  # no suspect is being tried: tasks may be submitted
+        self.clear.set()
 
     gather_time = GATHER_TIME
 
@@ -81,30 +87,55 @@ class RemotePool(Pool):
             raise value
         return value
 
-    async def calls(self, xs: list[Any], tries: int = 1) -> list[tuple[bool, Any]]:
-        """One outcome per element of ``xs``: ``(True, value)`` or ``(False, exception)``."""
+    async def calls(self, xs: list[Any], *, alone: bool = False) -> list[tuple[bool, Any]]:
+        """One outcome per element of ``xs``: ``(True, value)`` or ``(False, exception)``. ``alone``: run while
+        no other task of the stage is in flight (a suspect whose task was lost)."""
         payload, unsendable = encode(self.remote, xs)
         if unsendable:  # those fail alone; the others go
             rest = [x for i, x in enumerate(xs) if i not in unsendable]
             got = iter(await self.calls(rest) if rest else ())
             return [(False, unsendable[i]) if i in unsendable else next(got) for i in range(len(xs))]
+        if not alone:
+            await self.clear.wait()  # a suspect is being tried alone
         started = now()
         task = launch(self.remote, self.fn, payload)
+        self.in_flight += 1
+        back: Payload | None = None
+        lost: Exception | None = None
         try:
             back = await land(self.remote, task)
-        except Exception as lost:
-            if len(xs) > 1:
-                half = len(xs) // 2
-                return await self.calls(xs[:half]) + await self.calls(xs[half:])
-            if tries < 2:  # a worker that dies takes the other tasks it held with it: once more, alone
-                return await self.calls(xs, tries + 1)
+        except Exception as e:
+            lost = e
+        finally:
+            self.in_flight -= 1
+            self.settled.set()
+        if back is not None:
+            self._measured(back.times or [], now() - started)
+            return decode(back)
+        assert lost is not None
+        if len(xs) > 1:
+            half = len(xs) // 2
+            return await self.calls(xs[:half]) + await self.calls(xs[half:])
+        if alone:
             lost.add_note(
-                f"typedstream: the task running this element on {self.remote.label} was lost twice (its worker "
-                "died: os._exit, a crash or the out-of-memory killer)"
+                f"typedstream: the task running this element on {self.remote.label} was lost, also when it ran "
+                "alone (its worker died: os._exit, a crash or the out-of-memory killer)"
             )
             return [(False, lost)]
-        self._measured(back.times or [], now() - started)
-        return decode(back)
+        return await self._alone(xs)
+
+    async def _alone(self, xs: list[Any]) -> list[tuple[bool, Any]]:
+        """A lone element whose task was lost: a dying worker also takes the other tasks it held, so only a task
+        lost while nothing else of the stage runs names its element. The stage's other tasks wait meanwhile."""
+        async with self.suspects:
+            self.clear.clear()
+            try:
+                while self.in_flight:
+                    self.settled.clear()
+                    await self.settled.wait()
+                return await self.calls(xs, alone=True)
+            finally:
+                self.clear.set()
 
     def _measured(self, times: list[float], took: float) -> None:
         st = self.st
