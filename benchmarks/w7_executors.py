@@ -33,7 +33,7 @@ def w7(n: int, rounds: int) -> Section:
     with (
         ts.ProcessPool(2) as pool,
         cf.ProcessPoolExecutor(2) as hand,
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
 

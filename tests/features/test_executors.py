@@ -32,7 +32,7 @@ def pools() -> Iterator[dict[str, Any]]:
     with (
         cf.ThreadPoolExecutor(4) as threads,
         ts.ProcessPool(2) as processes,
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         yield {"thread": threads, "process": processes, "dask": client}
@@ -286,3 +286,49 @@ def test_several_elements_that_kill_workers_are_each_isolated_and_no_other_is_lo
     killers = [9, 18, 27, 36, 45, 54]
     assert asyncio.run(main()) == [x for x in range(60) if x not in killers]
     assert sorted(d.element for d in letters) == killers
+
+
+def test_an_element_that_kills_its_worker_is_retried_under_the_stage_retry_policy() -> None:
+    out, letters, report = run_dying(
+        lambda: ts.ProcessPool(2), on_error="skip", retry=ts.Retry(2, backoff=ts.Backoff.none())
+    )
+    assert out == [x for x in range(40) if x != 13]
+    assert [(d.element, d.attempts) for d in letters] == [(13, 2)]
+    assert report.stage("dies_on_13").retried == 1
+
+
+async def test_consecutive_stages_on_one_executor_run_in_the_same_task(pools: dict[str, Any]) -> None:
+    pool = pools["process"]
+    reports: list[ts.RunReport] = []
+    src = ts.source(range(300)) | ts.map(fns.with_pid, executor=pool) | ts.map(fns.same_pid, executor=pool)
+    assert await src.collect(on_report=reports.append) == [True] * 300
+    assert [(s.items_in, s.items_out) for s in reports[0].stages[1:]] == [(300, 300), (300, 300)]
+
+
+@pytest.mark.parametrize("name", EXECUTORS)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    xs=st.lists(st.integers(-30, 30), max_size=40),
+    ops=st.lists(st.sampled_from(("map", "filter", "flat_map", "tap", "skip")), min_size=1, max_size=4),
+    chunk_size=st.sampled_from((None, 2)),
+    ordered=st.booleans(),
+)
+async def test_a_chain_of_executor_stages_matches_the_list_model_and_counts_balance(
+    pools: dict[str, Any], name: str, xs: list[int], ops: list[str], chunk_size: int | None, ordered: bool
+) -> None:
+    options: dict[str, Any] = {"executor": pools[name], "chunk_size": chunk_size, "ordered": ordered, "concurrency": 2}
+    src: ts.Source[int] = ts.source(xs)
+    want = list(xs)
+    for op in ops:
+        if op == "skip":  # a stage that fails on some elements and skips them
+            src = src | ts.map(fns.half_if_even, on_error="skip", **options)
+            want = [x // 2 for x in want if x % 5 != 4]
+        else:
+            src = src | stage(op, **options)
+            want = model(op, want)
+    reports: list[ts.RunReport] = []
+    got = await src.collect(on_report=reports.append)
+    assert (got if ordered else sorted(got)) == (want if ordered else sorted(want))
+    for s in reports[0].stages[1:]:
+        if s.kind != "flat_map":
+            assert s.items_in == s.items_out + s.filtered + s.skipped + s.failed, s

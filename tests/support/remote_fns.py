@@ -70,3 +70,17 @@ def dies_on_multiples_of_9(x: int) -> int:
     if x % 9 == 0 and x > 0:
         os._exit(1)
     return x
+
+
+def with_pid(x: int) -> tuple[int, int]:
+    return x, os.getpid()
+
+
+def same_pid(item: tuple[int, int]) -> bool:
+    return item[1] == os.getpid()
+
+
+def half_if_even(x: int) -> int:
+    if x % 5 == 4:
+        raise ValueError(f"bad {x}")
+    return x // 2

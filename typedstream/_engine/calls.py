@@ -169,6 +169,9 @@ class Pool:
             self.ready.append((x, r))
         self.wake.set()
 
+    def _finish(self, taken: list[tuple[Any, Any]]) -> list[Any]:
+        return finish(self.st, self.kern, taken)
+
     def _take(self) -> list[tuple[Any, Any]]:
         """The results that may be released now."""
         if not self.ordered:
@@ -192,7 +195,7 @@ class Pool:
                 if taken:
                     self.delivered += len(taken)
                     self.space.set()
-                    out = finish(self.st, self.kern, taken)
+                    out = self._finish(taken)
                     if out:
                         yield out
                     if self.kern.done:

@@ -8,14 +8,15 @@ stage an async boundary, each boundary an ``Inlet`` that times and counts what c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .calls import Pool, sequential
-from .chain import ORIGIN, Chain, Chunks, Op, Origin
+from .chain import ORIGIN, Chain, Chunks, Op, Origin, Shape
 from .fused import fused
 from .metrics import Inlet, Waits
 from .relay import relayed
-from .remote import RemotePool
+from .remote import RemotePool, same_executor
 from .scope import Run
 from .stage import Stage
 
@@ -48,9 +49,7 @@ def compile_chain(chain: Chain, run: Run, consumer: Waits) -> Chunks:
 
 
 def element_stage(upstream: Chunks, st: Stage) -> Chunks:
-    """An element stage that is an async boundary: on an executor, by a pool of workers, or one call at a time."""
-    if st.op.remote is not None:
-        return RemotePool(upstream, st).chunks()
+    """An element stage that is an async boundary: by a pool of workers, or one call at a time."""
     if st.op.concurrency == 1:
         return sequential(upstream, st)
     return Pool(upstream, st).chunks()
@@ -62,6 +61,7 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
     producer: Waits = planned.head.waits
     counts: Stage | None = planned.head  # the stage whose output the next boundary counts
     segment: list[Stage] = []
+    remote: list[Stage] = []  # consecutive one-to-one stages on one executor, run in the same remote tasks
     boundaries = 0
 
     def fuse() -> None:
@@ -72,25 +72,52 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
         chunks = run.own(fused(Inlet(chunks, producer, waits, counts, run.checks), segment))
         producer, counts, segment = waits, None, []  # the fused loop counts its own stages
 
-    for st, inputs in planned.steps:
-        if st.op.fusable:
-            segment.append(st)
-            continue
+    def boundary(chunks_of: Callable[[Inlet], Chunks], st: Stage, last: Stage) -> None:
+        """An async stage (or ``st`` to ``last`` on one executor) after what was built so far."""
+        nonlocal chunks, producer, counts, boundaries
         if segment:
             fuse()
-        upstream = Inlet(chunks, producer, st.waits, counts, run.checks)
-        if st.op.pull is not None:
-            # The other inputs are owned before the stage, so it is closed first and stops its own tasks.
-            others = [_build(p, run, st.waits) for p in inputs]
-            chunks = run.own(st.op.pull([upstream, *others], st))
-        else:
-            chunks = run.own(element_stage(upstream, st))
-        producer, counts = st.waits, st
+        chunks = run.own(chunks_of(Inlet(chunks, producer, st.waits, counts, run.checks)))
+        producer, counts = last.waits, last
         boundaries += 1
         if boundaries % RELAY_EVERY == 0:  # not a stage: waits on its far side are not counted
             relay_waits = Waits()
             chunks = run.own(relayed(Inlet(chunks, producer, relay_waits, counts, run.checks), limit=None))
             producer, counts = relay_waits, None
+
+    def on_executor() -> None:
+        nonlocal remote
+        group, remote = remote, []
+        for st in group[1:]:
+            st.waits = group[0].waits  # one boundary: its stages share its waits
+        boundary(lambda upstream: RemotePool(upstream, group).chunks(), group[0], group[-1])
+
+    for st, inputs in planned.steps:
+        if remote and not (st.op.shape is Shape.ONE_TO_ONE and same_executor(remote[-1], st)):
+            on_executor()
+        if st.op.remote is not None:
+            if segment:
+                fuse()
+            if st.op.shape is Shape.ONE_TO_ONE:
+                remote.append(st)
+                continue
+            group = [st]
+            boundary(lambda upstream: RemotePool(upstream, group).chunks(), st, st)
+            continue
+        if st.op.fusable:
+            segment.append(st)
+            continue
+        if st.op.pull is not None:
+            if segment:
+                fuse()
+            # The other inputs are owned before the stage, so it is closed first and stops its own tasks.
+            others = [_build(p, run, st.waits) for p in inputs]
+            pull = st.op.pull
+            boundary(lambda upstream: pull([upstream, *others], st), st, st)
+        else:
+            boundary(lambda upstream: element_stage(upstream, st), st, st)
+    if remote:
+        on_executor()
     if segment:
         fuse()
     return Inlet(chunks, producer, consumer, counts, run.checks)

@@ -19,11 +19,11 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from .._pools import ProcessPool
 
-__all__ = ["DaskClient", "Payload", "Remote", "check_sendable", "land", "launch", "remote", "run_chunk"]
+__all__ = ["DONE", "DROPPED", "FAILED", "DaskClient", "Payload", "Remote", "check_sendable", "decode_chain", "land", "launch", "remote", "run_chain", "run_chunk"]
 
 _dumps = pickle.dumps
 _loads = pickle.loads
@@ -59,11 +59,6 @@ class Remote:
     @property
     def label(self) -> str:
         return f"{self.kind}({self.workers})"
-
-    @property
-    def replaces_broken_pool(self) -> bool:
-        """After a lost worker, can tasks still be submitted? (A plain ProcessPoolExecutor is broken for good.)"""
-        return not isinstance(self.executor, cf.ProcessPoolExecutor)
 
 
 def _dask_client_type() -> type | None:
@@ -136,11 +131,11 @@ def check_sendable(remote: Remote, fn: Callable[..., Any], at: str) -> None:
 
 class Payload:
     """Elements or outcomes in transit, opaque to the executor. Outcomes are ``(ok, value or exception)``;
-    ``times`` are the seconds each call took on the worker."""
+    ``times`` are the seconds each call took on the worker (per stage, for ``run_chain``)."""
 
     __slots__ = ("items", "encoded", "times")
 
-    def __init__(self, items: list[Any], encoded: bool, times: list[float] | None = None) -> None:
+    def __init__(self, items: list[Any], encoded: bool, times: list[Any] | None = None) -> None:
         self.items = items
         self.encoded = encoded
         self.times = times
@@ -196,6 +191,80 @@ def run_chunk(fn: Callable[[Any], Any], payload: Payload) -> Payload:
     return Payload(out, encoded, times)
 
 
+DONE, DROPPED, FAILED = 0, 1, 2
+"""What became of an element in ``run_chain``: it came out of the last stage (its outputs, a list: none, one or
+more); a stage before the last dropped it (a false predicate); a stage's call raised."""
+
+
+def run_chain(kernels: tuple[Any, ...], payload: Payload) -> Payload:
+    """On the worker: each element through consecutive stages (each a kernel: its function, then its ``post``).
+    An outcome per element, ``(what, stage index, value)``: the output for ``DONE``, nothing for ``DROPPED``,
+    ``(the stage's input, the exception)`` for ``FAILED``. ``times``: per stage, the seconds of each call."""
+    out: list[Any] = []
+    times: list[list[float]] = [[] for _ in kernels]
+    encoded = payload.encoded
+    last = len(kernels) - 1
+    for item in payload.items:
+        v = _loads(item) if encoded else item
+        what, k = DONE, last + 1
+        value: Any = None
+        r: Any = None
+        for k, kern in enumerate(kernels):
+            started = perf_counter()
+            try:
+                r = kern.fn(v)
+                ok = True
+            except Exception as e:
+                r, ok = e, False
+            times[k].append(perf_counter() - started)
+            if not ok:
+                what, value = FAILED, (v, r)
+                break
+            given = kern.post([v], [r])
+            if k == last:
+                what, k, value = DONE, last + 1, given  # the last stage's outputs: none, one, or more (flat_map)
+            elif not given:
+                what = DROPPED
+                break
+            else:
+                v = given[0]
+        if encoded:
+            if what == FAILED:
+                inp, exc = cast("tuple[Any, Exception]", value)
+                try:
+                    value = _dumps(inp, _HIGHEST), _sendable_error(exc)
+                except Exception as e:  # the input of a later stage may not pickle: say so, as that stage's error
+                    value = b"", _dumps(TypeError(f"the input of the failed call could not be sent back: {e}"), _HIGHEST)
+            elif what == DONE:
+                try:
+                    value = _dumps(value, _HIGHEST)
+                except Exception as e:  # the last stage's call failed after all: its result cannot go back
+                    k, what = last, FAILED
+                    bad = TypeError(f"the result ({type(r).__name__}) could not be sent back from the worker: {e}")
+                    value = _dumps(v, _HIGHEST), _dumps(bad, _HIGHEST)
+        elif what == FAILED:
+            cast("tuple[Any, Exception]", value)[1].__traceback__ = None
+        out.append((what, k, value))
+    return Payload(out, encoded, times)
+
+
+def decode_chain(payload: Payload) -> list[tuple[int, int, Any]]:
+    if not payload.encoded:
+        return payload.items
+    out: list[tuple[int, int, Any]] = []
+    for what, k, value in payload.items:
+        try:
+            if what == DONE:
+                value = _loads(value)
+            elif what == FAILED:
+                raw, err = value
+                value = (_loads(raw) if raw else None, _loads(err))
+        except Exception as e:
+            what, value = FAILED, (None, RuntimeError(f"an outcome sent back by the worker could not be unpickled: {type(e).__name__}: {e}"))
+        out.append((what, k, value))
+    return out
+
+
 # -- from the loop ---------------------------------------------------------------------------------------------
 
 
@@ -227,11 +296,12 @@ def decode(payload: Payload) -> list[tuple[bool, Any]]:
     return out
 
 
-def launch(remote: Remote, fn: Callable[[Any], Any], payload: Payload) -> Any:
-    """Submit one task; raises if the executor refuses it (shut down, broken)."""
+def launch(remote: Remote, run: Callable[[Any, Payload], Payload], what: Any, payload: Payload) -> Any:
+    """Submit one task, ``run(what, payload)`` (``run_chunk`` or ``run_chain``); raises if the executor refuses it
+    (shut down, broken)."""
     if remote.executor is not None:
-        return remote.executor.submit(run_chunk, fn, payload)
-    return remote.client.submit(run_chunk, fn, payload, pure=False)
+        return remote.executor.submit(run, what, payload)
+    return remote.client.submit(run, what, payload, pure=False)
 
 
 class Lost(Exception):

@@ -1,5 +1,6 @@
-"""An element stage whose function runs on an executor: the ``Pool`` of element stages, where each worker takes a
-chunk of elements and runs it as one remote task.
+"""Element stages whose functions run on an executor: the ``Pool`` of element stages, where each worker takes a
+chunk of elements and runs it as one remote task. Consecutive one-to-one stages on the same executor (with the
+same concurrency, order and chunk size) are one such pool: each element goes through all of them in one task.
 
 ``concurrency`` bounds the remote tasks in flight. Chunks are sized from what the first tasks measured, so a task
 carries at least ``MIN_TASK`` seconds of calls and at least twenty times the least time seen sending one. One
@@ -15,14 +16,17 @@ import asyncio
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .calls import Pool
+from collections.abc import Callable
+
+from .calls import Pool, kernel_of
 from .chain import MAX_CHUNK, Chunks
-from .executors import Payload, Remote, decode, encode, land, launch
+from .executors import DONE, DROPPED, FAILED, Payload, Remote, decode, decode_chain, encode, land, launch, run_chain, run_chunk
 from .guard import annotate
+from .kernel import SKIPPED, Kernel
 from .metrics import now
 from .stage import Stage
 
-__all__ = ["GATHER_TIME", "MIN_TASK", "RemotePool"]
+__all__ = ["GATHER_TIME", "MIN_TASK", "RemotePool", "same_executor"]
 
 MIN_TASK = 0.1
 """Seconds of calls a remote task carries at least, once the calls' time is known: Dask's own advice (its
@@ -34,14 +38,31 @@ OVERHEAD_SHARE = 20
 """A task carries at least this many times the least time seen spent sending and returning one."""
 
 
+def same_executor(a: Stage, b: Stage) -> bool:
+    """Whether ``b`` can run in the same remote tasks as ``a``, right after it."""
+    ra, rb, oa, ob = a.op.remote, b.op.remote, a.op, b.op
+    return (
+        ra is not None
+        and rb is not None
+        and (ra.executor if ra.executor is not None else ra.client) is (rb.executor if rb.executor is not None else rb.client)
+        and ra.chunk_size == rb.chunk_size
+        and (oa.concurrency, oa.ordered) == (ob.concurrency, ob.ordered)
+    )
+
+
 class RemotePool(Pool):
-    def __init__(self, upstream: Chunks, st: Stage) -> None:
-        super().__init__(upstream, st)
-        remote = st.op.remote
+    """``stages``: one, or consecutive one-to-one stages on the same executor."""
+
+    def __init__(self, upstream: Chunks, stages: list[Stage]) -> None:
+        super().__init__(upstream, stages[0])
+        remote = stages[0].op.remote
         assert remote is not None
         self.remote: Remote = remote
+        self.stages = stages
+        self.kernels: tuple[Kernel, ...] = (self.kern, *(kernel_of(st)[0] for st in stages[1:]))
+        self.last = len(stages) - 1
         self.chunk = remote.chunk_size or 1  # before anything is measured: a call may take seconds
-        self.per_call: float | None = None  # seconds per call on the worker, smoothed
+        self.per_call: float | None = None  # seconds of calls per element on the worker, smoothed
         self.overhead = float("inf")  # the least seconds seen outside the calls per task: sending, returning
         self.window = self.concurrency * self.chunk
         self.in_flight = 0  # tasks submitted and not landed
@@ -55,50 +76,139 @@ class RemotePool(Pool):
     def _batch(self) -> int:
         return self.chunk
 
+    # -- counting: each stage counts an element once it is done with it; the last stage when it is delivered
+
+    def _done(self, idx: int, x: Any, r: Any) -> None:
+        if self.ordered:
+            self.results[idx] = (x, r)  # an element that gives nothing keeps its place, so order moves past it
+        else:
+            self.ready.append((x, r))
+        self.wake.set()
+
+    def _finish(self, taken: list[tuple[Any, Any]]) -> list[Any]:
+        """``taken``: per element, the last stage's outputs (a list), or ``SKIPPED``."""
+        last = self.stages[-1]
+        out: list[Any] = []
+        for _, r in taken:
+            if r is SKIPPED:
+                continue  # skipped, or ended at an earlier stage: counted then
+            last.items_in += 1
+            if r:
+                out.extend(r)
+            elif last.filters:
+                last.filtered += 1
+        return out
+
+    def _passed(self, start: int, stop: int) -> None:
+        """An element went through the stages ``start`` to ``stop - 1``, none of them the last."""
+        for st in self.stages[start : min(stop, self.last)]:
+            st.items_in += 1
+            st.items_out += 1
+
+    # -- running
+
     async def _run(self, items: list[tuple[int, Any]]) -> None:
-        st = self.st
         try:
-            outcomes = await self.calls([x for _, x in items])
+            outcomes = await self._chain([x for _, x in items], 0)
         except Exception as e:  # the executor refused a task: nothing more can run on it
-            if isinstance(e, BrokenProcessPool):
-                e.add_note(
-                    "typedstream: a concurrent.futures.ProcessPoolExecutor cannot run anything once one of its "
-                    "workers died; typedstream.ProcessPool replaces its broken pool, so the stage's retry= or "
-                    "on_error='skip' can deal with the element that killed it"
-                )
-            st.failed += 1
-            self._failed(annotate(e, st.name, has_element=False))
+            self._refused(e)
             return
-        for (idx, x), (ok, value) in zip(items, outcomes):
-            if ok:
-                r = value
-            else:
-                try:
-                    r = await st.settle(self.one, x, value, [0.0])
-                except Exception as e:
-                    self._failed(e)
-                    return
+        for (idx, x), outcome in zip(items, outcomes):
+            try:
+                r = await self._resolve(outcome, 0)
+            except _Failed as f:
+                self.stages[f.stage].items_in += 1
+                self.failures.append(f.error)
+                return
+            except Exception as e:
+                self._refused(e)
+                return
             self._done(idx, x, r)
 
-    async def one(self, x: Any) -> Any:
-        """A retry: ``x`` alone as a task; its value, or its exception raised."""
-        [(ok, value)] = await self.calls([x])
-        if not ok:
-            raise value
-        return value
+    def _refused(self, e: Exception) -> None:
+        st = self.stages[0]
+        if isinstance(e, BrokenProcessPool):
+            e.add_note(
+                "typedstream: a concurrent.futures.ProcessPoolExecutor cannot run anything once one of its "
+                "workers died; typedstream.ProcessPool replaces its broken pool, so the stage's retry= or "
+                "on_error='skip' can deal with the element that killed it"
+            )
+        st.failed += 1
+        st.items_in += 1
+        self.failures.append(annotate(e, st.name, has_element=False))
 
-    async def calls(self, xs: list[Any], *, alone: bool = False) -> list[tuple[bool, Any]]:
-        """One outcome per element of ``xs``: ``(True, value)`` or ``(False, exception)``. ``alone``: run while
-        no other task of the stage is in flight (a suspect whose task was lost)."""
+    async def _resolve(self, outcome: tuple[int, int, Any], start: int) -> Any:
+        """What an element's outcome from the stages ``start`` on gives: the last stage's outputs (a list), or
+        ``SKIPPED`` (nothing to deliver). A failed call goes to its stage's guard, as on the loop; after a
+        retry the element goes on through the stages after it."""
+        while True:
+            what, k, value = outcome
+            self._passed(start, k)
+            if what == DONE:
+                return value
+            st = self.stages[k]
+            if what == DROPPED:  # by a stage before the last
+                st.items_in += 1
+                st.filtered += 1
+                return SKIPPED
+            inp, exc = value
+            try:
+                r = await st.settle(self._alone_call(k), inp, exc, [0.0])
+            except Exception as e:
+                raise _Failed(k, e) from None
+            if r is SKIPPED:
+                st.items_in += 1
+                return SKIPPED
+            given = self.kernels[k].post([inp], [r])
+            if k == self.last:
+                return given
+            st.items_in += 1
+            if not given:
+                st.filtered += 1
+                return SKIPPED
+            st.items_out += 1
+            [outcome] = await self._chain(given, k + 1)
+            start = k + 1
+
+    def _alone_call(self, k: int) -> Callable[[Any], Any]:
+        async def call(x: Any) -> Any:
+            """A retry of stage ``k`` on ``x``: a task of its own; the call's value, or its exception raised."""
+            [(ok, value)] = await self._task(run_chunk, self.kernels[k].fn, [x], k, decode, lambda x, e: (False, e))
+            if not ok:
+                raise value
+            return value
+
+        return call
+
+    async def _chain(self, xs: list[Any], start: int) -> list[tuple[int, int, Any]]:
+        """Each of ``xs`` through the stages ``start`` on, as one task: an outcome each (stage indexes absolute)."""
+        kernels = self.kernels[start:]
+        got = await self._task(run_chain, kernels, xs, start, decode_chain, lambda x, e: (FAILED, 0, (x, e)))
+        return [(what, k + start, value) for what, k, value in got]
+
+    async def _task(
+        self,
+        run: Callable[[Any, Payload], Payload],
+        what: Any,
+        xs: list[Any],
+        start: int,
+        decoded: Callable[[Payload], list[Any]],
+        lost_as: Callable[[Any, Exception], Any],
+        *,
+        alone: bool = False,
+    ) -> list[Any]:
+        """``run(what, payload of xs)`` as one task, decoded: an outcome per element. An element that cannot be
+        sent fails alone; a task lost as a whole is split until one element is alone, which is tried alone
+        (see ``_alone``); lost then too, its loss is its outcome (``lost_as``)."""
         payload, unsendable = encode(self.remote, xs)
-        if unsendable:  # those fail alone; the others go
+        if unsendable:
             rest = [x for i, x in enumerate(xs) if i not in unsendable]
-            got = iter(await self.calls(rest) if rest else ())
-            return [(False, unsendable[i]) if i in unsendable else next(got) for i in range(len(xs))]
+            got = iter(await self._task(run, what, rest, start, decoded, lost_as) if rest else ())
+            return [lost_as(xs[i], unsendable[i]) if i in unsendable else next(got) for i in range(len(xs))]
         if not alone:
             await self.clear.wait()  # a suspect is being tried alone
         started = now()
-        task = launch(self.remote, self.fn, payload)
+        task = launch(self.remote, run, what, payload)
         self.in_flight += 1
         back: Payload | None = None
         lost: Exception | None = None
@@ -110,21 +220,32 @@ class RemotePool(Pool):
             self.in_flight -= 1
             self.settled.set()
         if back is not None:
-            self._measured(back.times or [], now() - started)
-            return decode(back)
+            times = back.times or []
+            self._measured(times if run is run_chain else [times], start, len(xs), now() - started)
+            return decoded(back)
         assert lost is not None
         if len(xs) > 1:
             half = len(xs) // 2
-            return await self.calls(xs[:half]) + await self.calls(xs[half:])
+            return await self._task(run, what, xs[:half], start, decoded, lost_as) + await self._task(
+                run, what, xs[half:], start, decoded, lost_as
+            )
         if alone:
             lost.add_note(
                 f"typedstream: the task running this element on {self.remote.label} was lost, also when it ran "
                 "alone (its worker died: os._exit, a crash or the out-of-memory killer)"
             )
-            return [(False, lost)]
-        return await self._alone(xs)
+            return [lost_as(xs[0], lost)]
+        return await self._alone(run, what, xs, start, decoded, lost_as)
 
-    async def _alone(self, xs: list[Any]) -> list[tuple[bool, Any]]:
+    async def _alone(
+        self,
+        run: Callable[[Any, Payload], Payload],
+        what: Any,
+        xs: list[Any],
+        start: int,
+        decoded: Callable[[Payload], list[Any]],
+        lost_as: Callable[[Any, Exception], Any],
+    ) -> list[Any]:
         """A lone element whose task was lost: a dying worker also takes the other tasks it held, so only a task
         lost while nothing else of the stage runs names its element. The stage's other tasks wait meanwhile."""
         async with self.suspects:
@@ -133,24 +254,35 @@ class RemotePool(Pool):
                 while self.in_flight:
                     self.settled.clear()
                     await self.settled.wait()
-                return await self.calls(xs, alone=True)
+                return await self._task(run, what, xs, start, decoded, lost_as, alone=True)
             finally:
                 self.clear.set()
 
-    def _measured(self, times: list[float], took: float) -> None:
-        st = self.st
-        work = sum(times)
-        st.busy += work
-        latency = st.latency
-        for t in times:
-            latency.add(t)
+    def _measured(self, times: list[list[float]], start: int, n: int, took: float) -> None:
+        """A task's calls: ``times[i]`` are the calls of stage ``start + i`` (busy time, latency)."""
+        work = 0.0
+        for st, calls in zip(self.stages[start:], times):
+            spent = sum(calls)
+            work += spent
+            st.busy += spent
+            latency = st.latency
+            for t in calls:
+                latency.add(t)
         outside = max(0.0, took - work)
-        st.dispatch += outside
-        if self.remote.chunk_size is not None or not times:
+        self.stages[start].dispatch += outside
+        if self.remote.chunk_size is not None or not n:
             return
-        per_call = work / len(times)
+        per_call = work / n
         self.per_call = per_call if self.per_call is None else 0.7 * self.per_call + 0.3 * per_call
         self.overhead = min(self.overhead, outside)
         target = max(MIN_TASK, OVERHEAD_SHARE * self.overhead)
         self.chunk = max(1, min(MAX_CHUNK, int(target / max(self.per_call, 1e-7))))
         self.window = self.concurrency * self.chunk
+
+
+class _Failed(Exception):
+    """An element's call failed for good at ``stage`` (noted and counted there)."""
+
+    def __init__(self, stage: int, error: Exception) -> None:
+        self.stage = stage
+        self.error = error
