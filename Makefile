@@ -18,6 +18,7 @@ typecheck: $(STAMP)
 	$(BIN)/python tools/generate_surface.py --check
 	$(BIN)/mypy
 	$(BIN)/pyright
+	$(BIN)/pyrefly check --summary=none
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -17,6 +17,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
+from typing_extensions import override
+
 from returns.result import Failure, Result, Success
 
 from ._engine import NESTED, Caught, Guard, Kernel, Op, now
@@ -155,7 +157,8 @@ class Pipeline(Generic[In, S]):
     @classmethod
     def _make(cls, name: str, input_type: type[object], steps: tuple[_Step, ...]) -> Pipeline[Any, Any]:
         new: Pipeline[Any, Any] = object.__new__(cls)
-        new.name, new._input_type, new._steps, new._compiled = name, input_type, steps, {}
+        new.name, new._input_type, new._steps = name, input_type, steps
+        new._compiled = {}
         return new
 
     @property
@@ -395,6 +398,7 @@ class StepKernel(Kernel):
         super().__init__(fn)
         self.fail = fail
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         fail = self.fail
         return [Failure(fail(x.unwrap(), r)) if r.__class__ is Caught else r for x, r in zip(chunk, results)]

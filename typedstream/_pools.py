@@ -16,6 +16,8 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ParamSpec, TypeVar
 
+from typing_extensions import override
+
 from ._validate import check_count
 
 __all__ = ["ProcessPool"]
@@ -54,6 +56,7 @@ class ProcessPool(cf.Executor):
     def _start(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(self.max_workers, **self._options)
 
+    @override
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> cf.Future[R]:
         with self._lock:
             if self._shutdown:
@@ -66,6 +69,7 @@ class ProcessPool(cf.Executor):
                 self.restarts += 1
                 return self._pool.submit(fn, *args, **kwargs)
 
+    @override
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             self._shutdown = True

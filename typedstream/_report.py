@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import ClassVar, Literal, TypedDict
 
+from typing_extensions import TypedDict as ClosedTypedDict  # PEP 728 closed=, not in typing before 3.15
+
 __all__ = ["Latency", "LatencyDict", "Outcome", "RunOptions", "RunReport", "RunReportDict", "StageMetrics", "StageMetricsDict"]
 
 Outcome = Literal["running", "completed", "failed", "cancelled"]
@@ -314,7 +316,7 @@ def _rich_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]
     return "\n".join(line.rstrip() for line in out.getvalue().rstrip("\n").splitlines())
 
 
-class RunOptions(TypedDict, total=False):
+class RunOptions(ClosedTypedDict, total=False, closed=True):
     """What every way of running a Source (``collect``, ``into``, ``run``, ``stream``) accepts."""
 
     on_report: Callable[[RunReport], object]

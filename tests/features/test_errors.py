@@ -194,7 +194,7 @@ async def test_dead_letters_written_before_a_failure_are_still_delivered() -> No
         return x
 
     src = ts.source(range(5)).map(
-        f, retry=ts.Retry(1), on_error="skip", dead_letter=ts.for_each(lambda d: dead.append(d.element))
+        f, retry=ts.Retry(1), on_error="skip", dead_letter=ts.for_each(lambda d: dead.append(d.element), of=ts.DeadLetter[int])
     ).map(lambda x: x if x != 4 else 1 // 0)
     # Boom is skipped too (skip covers every Exception); the downstream ZeroDivisionError ends the run.
     with pytest.raises(ZeroDivisionError):
@@ -211,7 +211,7 @@ async def test_skip_in_a_proven_sync_filter_after_the_first_chunk() -> None:
             raise Boom(x)
         return x % 2 == 0
 
-    src = ts.source(range(4000)).filter(pred, on_error="skip", dead_letter=ts.for_each(lambda d: dead.append(d.element)))
+    src = ts.source(range(4000)).filter(pred, on_error="skip", dead_letter=ts.for_each(lambda d: dead.append(d.element), of=ts.DeadLetter[int]))
     assert await src.collect() == [x for x in range(4000) if x % 2 == 0 and x not in (1500, 3000)]
     assert dead == [1500, 1501, 3000]
 

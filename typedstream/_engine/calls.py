@@ -175,7 +175,8 @@ class Pool:
     def _take(self) -> list[tuple[Any, Any]]:
         """The results that may be released now."""
         if not self.ordered:
-            ready, self.ready = self.ready, []
+            ready = self.ready
+            self.ready = []
             return ready
         taken: list[tuple[Any, Any]] = []
         head = self.delivered

@@ -70,7 +70,8 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
         for st in segment:
             st.waits = waits
         chunks = run.own(fused(Inlet(chunks, producer, waits, counts, run.checks), segment))
-        producer, counts, segment = waits, None, []  # the fused loop counts its own stages
+        producer, counts = waits, None  # the fused loop counts its own stages
+        segment = []
 
     def boundary(chunks_of: Callable[[Inlet], Chunks], st: Stage, last: Stage) -> None:
         """An async stage (or ``st`` to ``last`` on one executor) after what was built so far."""
@@ -87,7 +88,8 @@ def _build(planned: Planned, run: Run, consumer: Waits) -> Chunks:
 
     def on_executor() -> None:
         nonlocal remote
-        group, remote = remote, []
+        group = remote
+        remote = []
         for st in group[1:]:
             st.waits = group[0].waits  # one boundary: its stages share its waits
         boundary(lambda upstream: RemotePool(upstream, group).chunks(), group[0], group[-1])

@@ -38,7 +38,7 @@ class Relay:
         try:
             while True:
                 await self._wait_for_space()  # before pulling: never hold a chunk while full
-                chunk = await anext(self.upstream, None)
+                chunk: list[Any] | None = await anext(self.upstream, None)
                 if chunk is None:
                     return
                 while chunk:

@@ -16,6 +16,8 @@ import asyncio
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from typing_extensions import override
+
 from collections.abc import Callable
 
 from .calls import Pool, kernel_of
@@ -73,11 +75,13 @@ class RemotePool(Pool):
 
     gather_time = GATHER_TIME
 
+    @override
     def _batch(self) -> int:
         return self.chunk
 
     # -- counting: each stage counts an element once it is done with it; the last stage when it is delivered
 
+    @override
     def _done(self, idx: int, x: Any, r: Any) -> None:
         if self.ordered:
             self.results[idx] = (x, r)  # an element that gives nothing keeps its place, so order moves past it
@@ -85,6 +89,7 @@ class RemotePool(Pool):
             self.ready.append((x, r))
         self.wake.set()
 
+    @override
     def _finish(self, taken: list[tuple[Any, Any]]) -> list[Any]:
         """``taken``: per element, the last stage's outputs (a list), or ``SKIPPED``."""
         last = self.stages[-1]
@@ -107,6 +112,7 @@ class RemotePool(Pool):
 
     # -- running
 
+    @override
     async def _run(self, items: list[tuple[int, Any]]) -> None:
         try:
             outcomes = await self._chain([x for _, x in items], 0)

@@ -8,6 +8,8 @@ import itertools
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from typing_extensions import override
+
 from .._engine import Kernel, Op, Shape
 from .._validate import check_callable, check_count, stage_name, where
 
@@ -24,6 +26,7 @@ class TakeKernel(Kernel):
         self.left = n
         self.done = n <= 0
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         if len(chunk) >= self.left:
             chunk = chunk[: self.left]
@@ -44,6 +47,7 @@ class SkipKernel(Kernel):
         super().__init__()
         self.left = n
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         if self.left <= 0:
             return chunk
@@ -65,6 +69,7 @@ class BatchKernel(Kernel):
         self.size = size
         self.pending: list[Any] = []
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         pending = self.pending
         pending.extend(chunk)
@@ -76,8 +81,10 @@ class BatchKernel(Kernel):
         self.pending = pending[full:]
         return out
 
+    @override
     def flush(self) -> list[Any]:
-        rest, self.pending = self.pending, []
+        rest = self.pending
+        self.pending = []
         return [rest] if rest else []
 
 
@@ -93,6 +100,7 @@ class FlattenKernel(Kernel):
         # Draining each inner iterable is an element call, so a failing inner generator names its element.
         super().__init__(list)
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return list(_chain(results))
 
@@ -110,6 +118,7 @@ class DistinctKernel(Kernel):
         super().__init__(key)
         self.seen: set[Hashable] = set()
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         seen = self.seen
         out: list[Any] = []

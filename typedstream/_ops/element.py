@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast
 
-from typing_extensions import TypedDict, TypeIs, Unpack
+from typing_extensions import TypeIs, TypedDict, Unpack, override
 
 from .._engine import (
     MAX_CHUNK,
@@ -42,7 +42,7 @@ _chain = itertools.chain.from_iterable
 _compress = itertools.compress
 
 
-class ElementOptions(TypedDict, Generic[T], total=False):
+class ElementOptions(TypedDict, Generic[T], total=False, closed=True):
     """Options of the element operators (``map``, ``filter``, ``flat_map``, ``tap``, ``try_map`` and the
     ``Result`` operators); ``T`` is the stage's input element type."""
 
@@ -206,6 +206,7 @@ class FilterKernel(Kernel):
         super().__init__(fn)
         self.selects = True
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return list(_compress(chunk, results))
 
@@ -217,6 +218,7 @@ def filter(pred: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -
 class TapKernel(Kernel):
     __slots__ = ()
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return chunk
 
@@ -228,6 +230,7 @@ def tap(f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
 class TakeWhileKernel(Kernel):
     __slots__ = ()
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         for i, keep in enumerate(results):
             if not keep:
@@ -245,6 +248,7 @@ class FlatMapKernel(Kernel):
 
     __slots__ = ()
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return list(_chain(results))
 
@@ -332,7 +336,8 @@ async def _flat_map(f: Callable[[Any], Any], inputs: list[Chunks], st: StageCont
                 if called:  # a failure inside the inner iterable
                     st.failure(e, x)
                 if out:
-                    pending, out = out, []
+                    pending = out
+                    out = []
                     yield pending
                 raise
         if out:

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from returns.primitives.exceptions import UnwrapFailedError
 from returns.result import Failure, Result, Success
-from typing_extensions import Unpack
+from typing_extensions import Unpack, override
 
 from .._engine import Caught, Kernel, Op
 from .._validate import check_callable, check_exceptions, stage_name, where
@@ -26,6 +26,7 @@ __all__ = ["bind", "failures", "map_ok", "recover", "side_call", "successes", "t
 class TryMapKernel(Kernel):
     __slots__ = ()
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return [Failure(r.error) if r.__class__ is Caught else Success(r) for r in results]
 
@@ -142,6 +143,7 @@ class SuccessesKernel(Kernel):
 
     __slots__ = ()
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return [r.unwrap() for r, ok in zip(chunk, results) if ok]
 
@@ -149,6 +151,7 @@ class SuccessesKernel(Kernel):
 class FailuresKernel(Kernel):
     __slots__ = ()
 
+    @override
     def post(self, chunk: list[Any], results: list[Any]) -> list[Any]:
         return [r.failure() for r, ok in zip(chunk, results) if not ok]
 

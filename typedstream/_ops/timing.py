@@ -40,7 +40,8 @@ async def _batch_within(n: int, seconds: float, inputs: list[Chunks], st: StageC
         while True:
             chunk = await (before(deadline, r.get()) if current else r.get())
             if isinstance(chunk, Expired):  # the batch's time is up (never with an empty batch)
-                out, current = [current], []
+                out = [current]
+                current = []
                 yield out
                 continue
             if chunk is None:

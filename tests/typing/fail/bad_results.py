@@ -129,7 +129,7 @@ async def bad_options() -> None:
     _h = src.try_map(to_int, on_error="retry")  # E: on_error is "fail" or "skip"
     _i = ts.try_map(to_int, retry=3)  # E: retry takes a Retry
     _j = src.try_map(to_int, retry=3)  # E: retry takes a Retry
-    _k = ts.try_map(to_int, on_error="skip", dead_letter=ts.for_each(dead.append))  # E: str stage, int letters
+    _k = ts.try_map(to_int, on_error="skip", dead_letter=ts.for_each(dead.append))  # E: str stage, int letters (not pyrefly: it widens the free form's input to fit the sink; the method form below is rejected)
     _l = src.try_map(to_int, on_error="skip", dead_letter=ts.for_each(dead.append))  # E: str stage, int letters
     _m = ts.try_map(to_int, on_eror="skip")  # E: unexpected keyword on_eror
     _n = src.try_map(to_int, on_eror="skip")  # E: unexpected keyword on_eror

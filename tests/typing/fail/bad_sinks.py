@@ -30,7 +30,7 @@ async def wrong_sinks() -> None:
     _b = await ints.into(ts.for_each(save))  # E: async for_each over str on int elements
     _c = await ints.into(ts.fold("", join))  # E: fold over str on int elements
     _d = await strs.into(ts.fold(0, add))  # E: fold over int on str elements
-    _e = await ints.into(ts.fold(0, lambda acc, x: acc + x.upper()))  # E: int has no upper
+    _e = await ints.into(ts.fold(0, lambda acc, x: acc + x.upper()))  # E: int has no upper (not pyrefly: it reports the lambda's parameter as unknown instead)
     _f = await ints.into(ts.for_each(lambda s: s.upper()))  # E: int has no upper
     _g = ts.for_each(shout, of=int)  # E: shout takes str
     _h = ts.fold("", add)  # E: init str, f over int

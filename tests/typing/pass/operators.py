@@ -248,7 +248,8 @@ async def stateful_map_() -> None:
     # a factory init (called once per run)
     assert_type(ts.stateful_map(new_seen, first_seen), ts.Stream[Row, bool])
     assert_type(ts.stateful_map(lambda: 0, running_total), ts.Stream[int, str])
-    assert_type(ts.stateful_map(lambda: 0, lambda s, x: (s + 1, (s, x)), of=str), ts.Stream[str, tuple[int, str]])
+    # pyrefly does not type a lambda step against a lambda factory's state (docs/typing.md: checker limits)
+    assert_type(ts.stateful_map(lambda: 0, lambda s, x: (s + 1, (s, x)), of=str), ts.Stream[str, tuple[int, str]])  # pyrefly: ignore[assert-type]
     assert_type(src.stateful_map(lambda: 0, lambda s, x: (s + x, str(s))), ts.Source[str])
     assert_type(ts.map(parse).stateful_map(new_seen, first_seen), ts.Stream[str, bool])
     assert_type(ts.map(parse).stateful_map(0, lambda n, r: (n + 1, (n, r))), ts.Stream[str, tuple[int, Row]])
