@@ -182,6 +182,13 @@ class Face(Generic[Out]):
         """The values; the first ``Failure`` ends the run with its error (an exception is raised as itself)."""
         return self._then(results.unwrap())
 
+    @free_returns(NotNoneStage)
+    def not_none(self: Face[A | None]) -> Face[A]:
+        """The elements that are not ``None``, typed without ``None`` (``Source[T | None]`` to ``Source[T]``): a
+        lambda predicate never narrows, ``filter(lambda x: x is not None)`` stays ``T | None``. ``None``s are
+        counted as filtered."""
+        return self._then(element.not_none())
+
     # -- chunk operators
 
     @free_returns(SameStage)

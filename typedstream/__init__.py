@@ -24,6 +24,7 @@ from ._functions import flatten as flatten
 from ._functions import map as map
 from ._functions import map_ok as map_ok
 from ._functions import merge as merge
+from ._functions import not_none as not_none
 from ._functions import recover as recover
 from ._functions import scan as scan
 from ._functions import skip as skip
@@ -69,6 +70,7 @@ from ._stage_objects import DistinctStage as DistinctStage
 from ._stage_objects import ErrorsStage as ErrorsStage
 from ._stage_objects import FlattenStage as FlattenStage
 from ._stage_objects import MapOkStage as MapOkStage
+from ._stage_objects import NotNoneStage as NotNoneStage
 from ._stage_objects import RecoverStage as RecoverStage
 from ._stage_objects import SameStage as SameStage
 from ._stage_objects import ValuesStage as ValuesStage
@@ -87,6 +89,7 @@ __all__ = [
     "Latency",
     "LatencyDict",
     "MapOkStage",
+    "NotNoneStage",
     "Outcome",
     "Pipeline",
     "PipelineResult",
@@ -124,6 +127,7 @@ __all__ = [
     "map",
     "map_ok",
     "merge",
+    "not_none",
     "recover",
     "scan",
     "skip",

@@ -223,6 +223,12 @@ class Stream(Generic[In, Out]):
         """The values; the first ``Failure`` ends the run with its error (an exception is raised as itself)."""
         return self._then(results.unwrap())
 
+    def not_none(self: Stream[S, A | None]) -> Stream[S, A]:
+        """The elements that are not ``None``, typed without ``None`` (``Source[T | None]`` to ``Source[T]``): a
+        lambda predicate never narrows, ``filter(lambda x: x is not None)`` stays ``T | None``. ``None``s are
+        counted as filtered."""
+        return self._then(element.not_none())
+
     def take(self, n: int) -> Stream[In, Out]:
         """The first ``n`` elements; upstream is then no longer pulled."""
         return self._then(chunk.take(n))
@@ -507,6 +513,12 @@ class Source(Generic[Out]):
     def unwrap(self: Source[Result[A, E]]) -> Source[A]:
         """The values; the first ``Failure`` ends the run with its error (an exception is raised as itself)."""
         return self._then(results.unwrap())
+
+    def not_none(self: Source[A | None]) -> Source[A]:
+        """The elements that are not ``None``, typed without ``None`` (``Source[T | None]`` to ``Source[T]``): a
+        lambda predicate never narrows, ``filter(lambda x: x is not None)`` stays ``T | None``. ``None``s are
+        counted as filtered."""
+        return self._then(element.not_none())
 
     def take(self, n: int) -> Source[Out]:
         """The first ``n`` elements; upstream is then no longer pulled."""

@@ -23,6 +23,7 @@ from ._stage_objects import (
     ErrorsStage,
     FlattenStage,
     MapOkStage,
+    NotNoneStage,
     RecoverStage,
     SameStage,
     ValuesStage,
@@ -61,6 +62,7 @@ __all__ = [
     "map",
     "map_ok",
     "merge",
+    "not_none",
     "recover",
     "scan",
     "skip",
@@ -270,6 +272,13 @@ def failures() -> ErrorsStage:
 def unwrap() -> ValuesStage:
     """The values; the first ``Failure`` ends the run with its error (an exception is raised as itself)."""
     return ValuesStage(results.unwrap())
+
+
+def not_none() -> NotNoneStage:
+    """The elements that are not ``None``, typed without ``None`` (``Source[T | None]`` to ``Source[T]``): a
+    lambda predicate never narrows, ``filter(lambda x: x is not None)`` stays ``T | None``. ``None``s are
+    counted as filtered."""
+    return NotNoneStage(element.not_none())
 
 
 def take(n: int) -> SameStage:

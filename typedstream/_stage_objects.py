@@ -20,6 +20,7 @@ __all__ = [
     "ErrorsStage",
     "FlattenStage",
     "MapOkStage",
+    "NotNoneStage",
     "RecoverStage",
     "SameStage",
     "ValuesStage",
@@ -188,6 +189,19 @@ class ValuesStage(_StageObject):
     def __ror__(self, left: Source[Result[A, E]]) -> Source[A]: ...
     @overload
     def __ror__(self, left: Stream[S, Result[A, E]]) -> Stream[S, A]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+        return self._attach(left)
+
+
+class NotNoneStage(_StageObject):
+    """``not_none()``: ``A | None`` to ``A``."""
+
+    __slots__ = ()
+
+    @overload
+    def __ror__(self, left: Source[A | None]) -> Source[A]: ...
+    @overload
+    def __ror__(self, left: Stream[S, A | None]) -> Stream[S, A]: ...
     def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
         return self._attach(left)
 

@@ -344,3 +344,14 @@ async def test_a_predicate_that_starts_returning_coroutines_later_fails_its_stag
 
     with pytest.raises(TypeError, match="stage 'sometimes': the predicate returned an awaitable after returning"):
         await ts.source(range(4000)).filter(sometimes).collect()
+
+
+async def test_not_none_drops_none_and_counts_it_as_filtered() -> None:
+    xs: list[int | None] = [None, 0, None, 1, 2, None]
+    reports: list[ts.RunReport] = []
+    src = ts.source(xs) | ts.not_none()
+    assert await src.collect(on_report=reports.append) == [0, 1, 2]
+    s = reports[0].stage("not_none")
+    assert (s.kind, s.items_in, s.items_out, s.filtered) == ("not_none", 6, 3, 3)
+    # falsy values that are not None stay; the method form is the same stage
+    assert await ts.source([0, "", None, False]).not_none().collect() == [0, "", False]

@@ -35,7 +35,7 @@ from .._retry import Retry
 from .._sinks import Sink
 from .._validate import check_callable, check_count, check_instance, check_one_of, fail, stage_name, unwrap_partial, where
 
-__all__ = ["ElementOptions", "default_concurrency", "element", "filter", "flat_map", "is_async_callable", "map", "settings", "tap", "take_while"]
+__all__ = ["ElementOptions", "default_concurrency", "element", "filter", "flat_map", "is_async_callable", "map", "not_none", "settings", "tap", "take_while"]
 
 T = TypeVar("T")
 _chain = itertools.chain.from_iterable
@@ -213,6 +213,14 @@ class FilterKernel(Kernel):
 
 def filter(pred: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) -> Op:
     return element("filter", pred, FilterKernel, options)
+
+
+def _is_not_none(x: object) -> bool:
+    return x is not None
+
+
+def not_none() -> Op:
+    return Op(name="not_none", kind="not_none", kernel=functools.partial(FilterKernel, _is_not_none))
 
 
 class TapKernel(Kernel):

@@ -92,3 +92,9 @@ async def distinct_needs_hashable_elements() -> None:
 def bad_executors() -> None:
     _a = ts.map(show, executor="processes")  # E: executor is not an Executor or a Dask client
     _b = ts.map(show, executor=None, chunk_size="10")  # E: chunk_size is an int
+
+
+def bad_not_none() -> None:
+    maybe: ts.Source[int | None] = ts.source([1, None])
+    _a: ts.Source[str] = maybe | ts.not_none()  # E: not_none gives int, not str
+    _b = maybe.not_none() | ts.map(length)  # E: length takes str, the elements are int
