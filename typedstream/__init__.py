@@ -41,6 +41,7 @@ from ._functions import zip as zip
 from ._engine.executors import DaskClient as DaskClient
 from ._graph import graph as graph
 from ._ops.element import ElementOptions as ElementOptions
+from ._ops.element import awaiting as awaiting
 from ._pipeline import Pipeline as Pipeline
 from ._pipeline import PipelineResult as PipelineResult
 from ._pipeline import StepError as StepError
@@ -109,6 +110,7 @@ __all__ = [
     "StepStatus",
     "Stream",
     "ValuesStage",
+    "awaiting",
     "batch",
     "batch_within",
     "bind",

@@ -355,3 +355,22 @@ async def test_not_none_drops_none_and_counts_it_as_filtered() -> None:
     assert (s.kind, s.items_in, s.items_out, s.filtered) == ("not_none", 6, 3, 3)
     # falsy values that are not None stay; the method form is the same stage
     assert await ts.source([0, "", None, False]).not_none().collect() == [0, "", False]
+
+
+async def test_awaiting_runs_a_function_typed_as_returning_an_awaitable() -> None:
+    async def fetch(x: int) -> str:
+        await asyncio.sleep(0)
+        return str(x)
+
+    loop = asyncio.get_running_loop()
+
+    def later(x: int) -> asyncio.Future[int]:
+        fut: asyncio.Future[int] = loop.create_future()
+        loop.call_soon(fut.set_result, x * 10)
+        return fut
+
+    assert await (ts.source(range(3)) | ts.map(ts.awaiting(fetch))).collect() == ["0", "1", "2"]
+    assert await ts.source(range(3)).map(ts.awaiting(later), concurrency=2).collect() == [0, 10, 20]
+    assert ts.awaiting(fetch).__name__ == "fetch"  # the stage keeps the function's name
+    with pytest.raises(TypeError, match="awaiting: the function must be callable"):
+        ts.awaiting(3)  # type: ignore[arg-type]

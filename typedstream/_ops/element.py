@@ -8,10 +8,10 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, cast
 
 from typing_extensions import TypeIs, TypedDict, Unpack, override
 
@@ -35,7 +35,7 @@ from .._retry import Retry
 from .._sinks import Sink
 from .._validate import check_callable, check_count, check_instance, check_one_of, fail, stage_name, unwrap_partial, where
 
-__all__ = ["ElementOptions", "default_concurrency", "element", "filter", "flat_map", "is_async_callable", "map", "not_none", "settings", "tap", "take_while"]
+__all__ = ["ElementOptions", "awaiting", "default_concurrency", "element", "filter", "flat_map", "is_async_callable", "map", "not_none", "settings", "tap", "take_while"]
 
 T = TypeVar("T")
 _chain = itertools.chain.from_iterable
@@ -83,6 +83,24 @@ def is_async_callable(f: object) -> bool:
         return True
     call = getattr(f, "__call__", None)
     return call is not None and not inspect.isfunction(f) and inspect.iscoroutinefunction(call)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def awaiting(f: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """``f`` as an ``async def``: for a function typed as returning an ``Awaitable`` (an ``async def`` behind a
+    decorator typed ``Callable[P, Awaitable[R]]``, a function returning a ``Future``). A stage over such a function
+    is typed with ``Awaitable[R]`` elements, though the engine awaits each result and passes ``R`` on; wrapped,
+    ``ts.map(ts.awaiting(f))`` has ``R`` elements, as the engine gives them."""
+    check_callable("awaiting", "the function", f)
+
+    @functools.wraps(f)
+    async def awaited(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await f(*args, **kwargs)
+
+    return awaited
 
 
 @dataclass(frozen=True, slots=True)
