@@ -142,7 +142,8 @@ def run_pyright(files: Iterable[Path], config: Path) -> list[Diagnostic]:
 
 def run_pyrefly(files: Iterable[Path]) -> list[Diagnostic]:
     """pyrefly with the repo's ``[tool.pyrefly]`` settings (the strict preset) over exactly ``files``."""
-    cmd = [str(BIN / "pyrefly"), "check", "--output-format", "json", "--summary=none", *(str(f) for f in files)]
+    cmd = [str(BIN / "pyrefly"), "check", "-c", str(ROOT / "pyproject.toml"), "--output-format", "json", "--summary=none"]
+    cmd += [str(f) for f in files]
     proc = _run(cmd, "pyrefly")
     # 0: clean, 1: errors
     assert proc.returncode in (0, 1), f"pyrefly failed to run ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
@@ -366,12 +367,13 @@ PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 
 
 def test_migration_guide_examples(tmp_path: Path, mypy_cache: Path) -> None:
-    """docs/migration.md's Python blocks, in order, are one module: both checkers pass it and it runs."""
+    """docs/migration.md's Python blocks, in order, are one module: the three checkers pass it and it runs."""
     blocks = PYTHON_BLOCK.findall((ROOT / "docs" / "migration.md").read_text())
     assert len(blocks) >= 6
     module = tmp_path / "migration_guide.py"
     module.write_text("\n\n".join(blocks))
     assert run_mypy([module], mypy_cache) == []
     assert run_pyright([module], write_pyright_config(tmp_path)) == []
+    assert run_pyrefly([module]) == []
     proc = _run([sys.executable, str(module)], "migration_guide.py")
     assert proc.returncode == 0, proc.stderr
