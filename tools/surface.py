@@ -270,8 +270,31 @@ class Face(Generic[Out]):
     def zip(self, other: Source[T], /) -> Face[tuple[Out, T]]: ...
     @overload
     def zip(self, other: Source[T], other2: Source[T2], /) -> Face[tuple[Out, T, T2]]: ...
+    @overload
+    def zip(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Face[tuple[Out, T, T2, T3]]: ...
+    @overload
+    def zip(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /
+    ) -> Face[tuple[Out, T, T2, T3, T4]]: ...
+    @overload
+    def zip(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], other5: Source[T5], /
+    ) -> Face[tuple[Out, T, T2, T3, T4, T5]]: ...
+    @overload
+    def zip(
+        self,
+        other: Source[object],
+        other2: Source[object],
+        other3: Source[object],
+        other4: Source[object],
+        other5: Source[object],
+        other6: Source[object],
+        /,
+        *others: Source[object],
+    ) -> Face[tuple[object, ...]]: ...
     def zip(self, *others: Source[Any]) -> Face[tuple[Any, ...]]:
-        """Tuples of one element of each source, in order; stops with the shortest source."""
+        """Tuples of one element of each source, in order; stops with the shortest source. Exact tuple types for
+        up to six sources in all; beyond, ``tuple[object, ...]``."""
         return self._then(combine.zip(_chains("zip", others)))
 
 
@@ -376,5 +399,23 @@ def zip(a: Source[A], b: Source[B], /) -> Source[tuple[A, B]]: ...
 def zip(a: Source[A], b: Source[B], c: Source[C], /) -> Source[tuple[A, B, C]]: ...
 @overload
 def zip(a: Source[A], b: Source[B], c: Source[C], d: Source[D], /) -> Source[tuple[A, B, C, D]]: ...
+@overload
+def zip(a: Source[A], b: Source[B], c: Source[C], d: Source[D], e: Source[C5], /) -> Source[tuple[A, B, C, D, C5]]: ...
+@overload
+def zip(
+    a: Source[A], b: Source[B], c: Source[C], d: Source[D], e: Source[C5], f: Source[C6], /
+) -> Source[tuple[A, B, C, D, C5, C6]]: ...
+@overload
+def zip(
+    a: Source[object],
+    b: Source[object],
+    c: Source[object],
+    d: Source[object],
+    e: Source[object],
+    f: Source[object],
+    g: Source[object],
+    /,
+    *rest: Source[object],
+) -> Source[tuple[object, ...]]: ...
 def zip(first: Source[Any], /, *rest: Source[Any]) -> Source[tuple[Any, ...]]:
     return cast("Source[tuple[Any, ...]]", checked_source("zip", first).zip(*rest))

@@ -35,6 +35,9 @@ R = TypeVar("R")
 S = TypeVar("S")
 T = TypeVar("T")
 T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
+T5 = TypeVar("T5")
 H = TypeVar("H", bound=Hashable)
 E = TypeVar("E")
 E2 = TypeVar("E2")
@@ -298,8 +301,31 @@ class Stream(Generic[In, Out]):
     def zip(self, other: Source[T], /) -> Stream[In, tuple[Out, T]]: ...
     @overload
     def zip(self, other: Source[T], other2: Source[T2], /) -> Stream[In, tuple[Out, T, T2]]: ...
+    @overload
+    def zip(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Stream[In, tuple[Out, T, T2, T3]]: ...
+    @overload
+    def zip(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /
+    ) -> Stream[In, tuple[Out, T, T2, T3, T4]]: ...
+    @overload
+    def zip(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], other5: Source[T5], /
+    ) -> Stream[In, tuple[Out, T, T2, T3, T4, T5]]: ...
+    @overload
+    def zip(
+        self,
+        other: Source[object],
+        other2: Source[object],
+        other3: Source[object],
+        other4: Source[object],
+        other5: Source[object],
+        other6: Source[object],
+        /,
+        *others: Source[object],
+    ) -> Stream[In, tuple[object, ...]]: ...
     def zip(self, *others: Source[Any]) -> Stream[In, tuple[Any, ...]]:
-        """Tuples of one element of each source, in order; stops with the shortest source."""
+        """Tuples of one element of each source, in order; stops with the shortest source. Exact tuple types for
+        up to six sources in all; beyond, ``tuple[object, ...]``."""
         return self._then(combine.zip(_chains("zip", others)))
     # </generated surface>
 
@@ -587,8 +613,31 @@ class Source(Generic[Out]):
     def zip(self, other: Source[T], /) -> Source[tuple[Out, T]]: ...
     @overload
     def zip(self, other: Source[T], other2: Source[T2], /) -> Source[tuple[Out, T, T2]]: ...
+    @overload
+    def zip(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Source[tuple[Out, T, T2, T3]]: ...
+    @overload
+    def zip(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /
+    ) -> Source[tuple[Out, T, T2, T3, T4]]: ...
+    @overload
+    def zip(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], other5: Source[T5], /
+    ) -> Source[tuple[Out, T, T2, T3, T4, T5]]: ...
+    @overload
+    def zip(
+        self,
+        other: Source[object],
+        other2: Source[object],
+        other3: Source[object],
+        other4: Source[object],
+        other5: Source[object],
+        other6: Source[object],
+        /,
+        *others: Source[object],
+    ) -> Source[tuple[object, ...]]: ...
     def zip(self, *others: Source[Any]) -> Source[tuple[Any, ...]]:
-        """Tuples of one element of each source, in order; stops with the shortest source."""
+        """Tuples of one element of each source, in order; stops with the shortest source. Exact tuple types for
+        up to six sources in all; beyond, ``tuple[object, ...]``."""
         return self._then(combine.zip(_chains("zip", others)))
     # </generated surface>
 

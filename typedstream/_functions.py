@@ -33,6 +33,8 @@ A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
 D = TypeVar("D")
+C5 = TypeVar("C5")
+C6 = TypeVar("C6")
 S = TypeVar("S")
 T = TypeVar("T")
 H = TypeVar("H", bound=Hashable)
@@ -388,7 +390,26 @@ def zip(a: Source[A], b: Source[B], /) -> Source[tuple[A, B]]: ...
 def zip(a: Source[A], b: Source[B], c: Source[C], /) -> Source[tuple[A, B, C]]: ...
 @overload
 def zip(a: Source[A], b: Source[B], c: Source[C], d: Source[D], /) -> Source[tuple[A, B, C, D]]: ...
+@overload
+def zip(a: Source[A], b: Source[B], c: Source[C], d: Source[D], e: Source[C5], /) -> Source[tuple[A, B, C, D, C5]]: ...
+@overload
+def zip(
+    a: Source[A], b: Source[B], c: Source[C], d: Source[D], e: Source[C5], f: Source[C6], /
+) -> Source[tuple[A, B, C, D, C5, C6]]: ...
+@overload
+def zip(
+    a: Source[object],
+    b: Source[object],
+    c: Source[object],
+    d: Source[object],
+    e: Source[object],
+    f: Source[object],
+    g: Source[object],
+    /,
+    *rest: Source[object],
+) -> Source[tuple[object, ...]]: ...
 def zip(first: Source[Any], /, *rest: Source[Any]) -> Source[tuple[Any, ...]]:
-    """Tuples of one element of each source, in order; stops with the shortest source."""
+    """Tuples of one element of each source, in order; stops with the shortest source. Exact tuple types for
+    up to six sources in all; beyond, ``tuple[object, ...]``."""
     return cast("Source[tuple[Any, ...]]", checked_source("zip", first).zip(*rest))
 # </generated surface>

@@ -110,3 +110,9 @@ async def test_merge_fails_with_an_input_error() -> None:
 
     with pytest.raises(Boom):
         await ts.source(aiterate([5, 6, 7], 0.001)).merge(ts.source(bad())).collect()
+
+
+async def test_zip_of_seven_sources_gives_seven_tuples() -> None:
+    srcs = [ts.source(range(k, k + 3)) for k in range(7)]
+    assert await ts.zip(*srcs).collect() == [tuple(range(j, j + 7)) for j in range(3)]
+    assert await srcs[0].zip(*srcs[1:]).collect() == [tuple(range(j, j + 7)) for j in range(3)]

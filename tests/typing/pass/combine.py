@@ -61,3 +61,14 @@ async def mixed_types_in_free_merge_and_concat() -> None:
     strs = ts.source(["a"])
     assert_type(ts.merge(ints, strs), ts.Source[int | str])
     assert_type(ts.concat(ints, strs, ints), ts.Source[int | str])
+
+
+async def zip_arity() -> None:
+    i, s, f = ts.source([1]), ts.source(["a"]), ts.source([1.5])
+    assert_type(ts.zip(i, s, f, i, s), ts.Source[tuple[int, str, float, int, str]])
+    assert_type(ts.zip(i, s, f, i, s, f), ts.Source[tuple[int, str, float, int, str, float]])
+    assert_type(ts.zip(i, s, f, i, s, f, i), ts.Source[tuple[object, ...]])  # beyond six: no error, objects
+    assert_type(i.zip(s, f, i), ts.Source[tuple[int, str, float, int]])
+    assert_type(i.zip(s, f, i, s, f), ts.Source[tuple[int, str, float, int, str, float]])
+    assert_type(i.zip(s, f, i, s, f, i), ts.Source[tuple[object, ...]])
+    assert_type(ts.map(show).zip(s, f, i), ts.Stream[int, tuple[str, str, float, int]])
