@@ -19,6 +19,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pyright
 	$(BIN)/pyrefly check --summary=none
+	@echo "ty (beta, reported only):" && $(BIN)/ty check --python $(VENV) --output-format concise typedstream tests examples 2>&1 | tail -1 || true
 
 pytest: $(STAMP)
 	$(BIN)/pytest
