@@ -85,6 +85,30 @@ class Face(Generic[Out]):
         self,
         f: Callable[[Out], Coroutine[Any, Any, B]],
         *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Face[Result[B, Ex | Ex2 | Ex3]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Face[Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Face[Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
         catch: tuple[type[Ex], ...],
         **options: Unpack[ElementOptions[Out]],
     ) -> Face[Result[B, Ex]]: ...
@@ -100,6 +124,30 @@ class Face(Generic[Out]):
     def try_map(
         self, f: Callable[[Out], B], *, catch: tuple[type[Ex], type[Ex2]], **options: Unpack[ElementOptions[Out]]
     ) -> Face[Result[B, Ex | Ex2]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Face[Result[B, Ex | Ex2 | Ex3]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Face[Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Face[Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
     @overload
     def try_map(
         self, f: Callable[[Out], B], *, catch: tuple[type[Ex], ...], **options: Unpack[ElementOptions[Out]]

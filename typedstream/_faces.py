@@ -43,6 +43,9 @@ E = TypeVar("E")
 E2 = TypeVar("E2")
 Ex = TypeVar("Ex", bound=Exception)
 Ex2 = TypeVar("Ex2", bound=Exception)
+Ex3 = TypeVar("Ex3", bound=Exception)
+Ex4 = TypeVar("Ex4", bound=Exception)
+Ex5 = TypeVar("Ex5", bound=Exception)
 
 
 class Stream(Generic[In, Out]):
@@ -130,6 +133,30 @@ class Stream(Generic[In, Out]):
         self,
         f: Callable[[Out], Coroutine[Any, Any, B]],
         *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Stream[In, Result[B, Ex | Ex2 | Ex3]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Stream[In, Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Stream[In, Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
         catch: tuple[type[Ex], ...],
         **options: Unpack[ElementOptions[Out]],
     ) -> Stream[In, Result[B, Ex]]: ...
@@ -145,6 +172,30 @@ class Stream(Generic[In, Out]):
     def try_map(
         self, f: Callable[[Out], B], *, catch: tuple[type[Ex], type[Ex2]], **options: Unpack[ElementOptions[Out]]
     ) -> Stream[In, Result[B, Ex | Ex2]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Stream[In, Result[B, Ex | Ex2 | Ex3]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Stream[In, Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Stream[In, Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
     @overload
     def try_map(
         self, f: Callable[[Out], B], *, catch: tuple[type[Ex], ...], **options: Unpack[ElementOptions[Out]]
@@ -444,6 +495,30 @@ class Source(Generic[Out]):
         self,
         f: Callable[[Out], Coroutine[Any, Any, B]],
         *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex | Ex2 | Ex3]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], Coroutine[Any, Any, B]],
+        *,
         catch: tuple[type[Ex], ...],
         **options: Unpack[ElementOptions[Out]],
     ) -> Source[Result[B, Ex]]: ...
@@ -459,6 +534,30 @@ class Source(Generic[Out]):
     def try_map(
         self, f: Callable[[Out], B], *, catch: tuple[type[Ex], type[Ex2]], **options: Unpack[ElementOptions[Out]]
     ) -> Source[Result[B, Ex | Ex2]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex | Ex2 | Ex3]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+    @overload
+    def try_map(
+        self,
+        f: Callable[[Out], B],
+        *,
+        catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+        **options: Unpack[ElementOptions[Out]],
+    ) -> Source[Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
     @overload
     def try_map(
         self, f: Callable[[Out], B], *, catch: tuple[type[Ex], ...], **options: Unpack[ElementOptions[Out]]

@@ -42,6 +42,9 @@ E = TypeVar("E")
 E2 = TypeVar("E2")
 Ex = TypeVar("Ex", bound=Exception)
 Ex2 = TypeVar("Ex2", bound=Exception)
+Ex3 = TypeVar("Ex3", bound=Exception)
+Ex4 = TypeVar("Ex4", bound=Exception)
+Ex5 = TypeVar("Ex5", bound=Exception)
 
 
 def _stage(op: Op) -> Stream[Any, Any]:
@@ -166,6 +169,30 @@ def try_map(
     f: Callable[[A], Coroutine[Any, Any, B]],
     *,
     of: type[A] | None = None,
+    catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2 | Ex3]]: ...
+@overload
+def try_map(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    of: type[A] | None = None,
+    catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+@overload
+def try_map(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    of: type[A] | None = None,
+    catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
+@overload
+def try_map(
+    f: Callable[[A], Coroutine[Any, Any, B]],
+    *,
+    of: type[A] | None = None,
     catch: tuple[type[Ex], ...],
     **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, Result[B, Ex]]: ...
@@ -185,6 +212,30 @@ def try_map(
     catch: tuple[type[Ex], type[Ex2]],
     **options: Unpack[ElementOptions[A]],
 ) -> Stream[A, Result[B, Ex | Ex2]]: ...
+@overload
+def try_map(
+    f: Callable[[A], B],
+    *,
+    of: type[A] | None = None,
+    catch: tuple[type[Ex], type[Ex2], type[Ex3]],
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2 | Ex3]]: ...
+@overload
+def try_map(
+    f: Callable[[A], B],
+    *,
+    of: type[A] | None = None,
+    catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4]],
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2 | Ex3 | Ex4]]: ...
+@overload
+def try_map(
+    f: Callable[[A], B],
+    *,
+    of: type[A] | None = None,
+    catch: tuple[type[Ex], type[Ex2], type[Ex3], type[Ex4], type[Ex5]],
+    **options: Unpack[ElementOptions[A]],
+) -> Stream[A, Result[B, Ex | Ex2 | Ex3 | Ex4 | Ex5]]: ...
 @overload
 def try_map(
     f: Callable[[A], B], *, of: type[A] | None = None, catch: tuple[type[Ex], ...], **options: Unpack[ElementOptions[A]]

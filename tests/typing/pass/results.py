@@ -384,3 +384,17 @@ async def element_options() -> None:
     }
     assert_type(nums.map(show, **guarded), ts.Source[str])
     assert_type(nums.filter(lambda x: x > 0, **guarded), ts.Source[int])
+
+
+async def try_map_many_classes() -> None:
+    nums = ts.source(range(3))
+    three = ts.try_map(lookup, catch=(ValueError, KeyError, OSError))
+    assert_type(three, ts.Stream[int, Result[float, ValueError | KeyError | OSError]])
+    assert_type(
+        nums.try_map(fetch, catch=(ValueError, KeyError, OSError, TimeoutError)),
+        ts.Source[Result[str, ValueError | KeyError | OSError | TimeoutError]],
+    )
+    assert_type(
+        nums | ts.try_map(show, catch=(ValueError, KeyError, OSError, TimeoutError, LookupError)),
+        ts.Source[Result[str, ValueError | KeyError | OSError | TimeoutError | LookupError]],
+    )
