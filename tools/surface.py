@@ -306,12 +306,34 @@ class Face(Generic[Out]):
 
     # -- combining with other sources
 
-    def merge(self, *others: Source[T]) -> Face[Out | T]:
-        """Interleave the elements of the sources as they arrive; ends when all of them have ended."""
+    @overload
+    def merge(self, other: Source[T], /) -> Face[Out | T]: ...
+    @overload
+    def merge(self, other: Source[T], other2: Source[T2], /) -> Face[Out | T | T2]: ...
+    @overload
+    def merge(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Face[Out | T | T2 | T3]: ...
+    @overload
+    def merge(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /, *others: Source[T5]
+    ) -> Face[Out | T | T2 | T3 | T4 | T5]: ...
+    def merge(self, *others: Source[Any]) -> Face[Any]:
+        """Interleave the elements of the sources as they arrive; ends when all of them have ended. The element
+        type is the union of the sources' element types."""
         return self._then(combine.merge(_chains("merge", others)))
 
-    def concat(self, *others: Source[T]) -> Face[Out | T]:
-        """The elements of the sources, one source after another."""
+    @overload
+    def concat(self, other: Source[T], /) -> Face[Out | T]: ...
+    @overload
+    def concat(self, other: Source[T], other2: Source[T2], /) -> Face[Out | T | T2]: ...
+    @overload
+    def concat(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Face[Out | T | T2 | T3]: ...
+    @overload
+    def concat(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /, *others: Source[T5]
+    ) -> Face[Out | T | T2 | T3 | T4 | T5]: ...
+    def concat(self, *others: Source[Any]) -> Face[Any]:
+        """The elements of the sources, one source after another. The element type is the union of the sources'
+        element types."""
         return self._then(combine.concat(_chains("concat", others)))
 
     @overload

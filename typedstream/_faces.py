@@ -340,12 +340,34 @@ class Stream(Generic[In, Out]):
         """At most ``rate`` elements in any window of ``per`` seconds."""
         return self._then(timing.throttle(rate, per))
 
-    def merge(self, *others: Source[T]) -> Stream[In, Out | T]:
-        """Interleave the elements of the sources as they arrive; ends when all of them have ended."""
+    @overload
+    def merge(self, other: Source[T], /) -> Stream[In, Out | T]: ...
+    @overload
+    def merge(self, other: Source[T], other2: Source[T2], /) -> Stream[In, Out | T | T2]: ...
+    @overload
+    def merge(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Stream[In, Out | T | T2 | T3]: ...
+    @overload
+    def merge(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /, *others: Source[T5]
+    ) -> Stream[In, Out | T | T2 | T3 | T4 | T5]: ...
+    def merge(self, *others: Source[Any]) -> Stream[In, Any]:
+        """Interleave the elements of the sources as they arrive; ends when all of them have ended. The element
+        type is the union of the sources' element types."""
         return self._then(combine.merge(_chains("merge", others)))
 
-    def concat(self, *others: Source[T]) -> Stream[In, Out | T]:
-        """The elements of the sources, one source after another."""
+    @overload
+    def concat(self, other: Source[T], /) -> Stream[In, Out | T]: ...
+    @overload
+    def concat(self, other: Source[T], other2: Source[T2], /) -> Stream[In, Out | T | T2]: ...
+    @overload
+    def concat(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Stream[In, Out | T | T2 | T3]: ...
+    @overload
+    def concat(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /, *others: Source[T5]
+    ) -> Stream[In, Out | T | T2 | T3 | T4 | T5]: ...
+    def concat(self, *others: Source[Any]) -> Stream[In, Any]:
+        """The elements of the sources, one source after another. The element type is the union of the sources'
+        element types."""
         return self._then(combine.concat(_chains("concat", others)))
 
     @overload
@@ -700,12 +722,34 @@ class Source(Generic[Out]):
         """At most ``rate`` elements in any window of ``per`` seconds."""
         return self._then(timing.throttle(rate, per))
 
-    def merge(self, *others: Source[T]) -> Source[Out | T]:
-        """Interleave the elements of the sources as they arrive; ends when all of them have ended."""
+    @overload
+    def merge(self, other: Source[T], /) -> Source[Out | T]: ...
+    @overload
+    def merge(self, other: Source[T], other2: Source[T2], /) -> Source[Out | T | T2]: ...
+    @overload
+    def merge(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Source[Out | T | T2 | T3]: ...
+    @overload
+    def merge(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /, *others: Source[T5]
+    ) -> Source[Out | T | T2 | T3 | T4 | T5]: ...
+    def merge(self, *others: Source[Any]) -> Source[Any]:
+        """Interleave the elements of the sources as they arrive; ends when all of them have ended. The element
+        type is the union of the sources' element types."""
         return self._then(combine.merge(_chains("merge", others)))
 
-    def concat(self, *others: Source[T]) -> Source[Out | T]:
-        """The elements of the sources, one source after another."""
+    @overload
+    def concat(self, other: Source[T], /) -> Source[Out | T]: ...
+    @overload
+    def concat(self, other: Source[T], other2: Source[T2], /) -> Source[Out | T | T2]: ...
+    @overload
+    def concat(self, other: Source[T], other2: Source[T2], other3: Source[T3], /) -> Source[Out | T | T2 | T3]: ...
+    @overload
+    def concat(
+        self, other: Source[T], other2: Source[T2], other3: Source[T3], other4: Source[T4], /, *others: Source[T5]
+    ) -> Source[Out | T | T2 | T3 | T4 | T5]: ...
+    def concat(self, *others: Source[Any]) -> Source[Any]:
+        """The elements of the sources, one source after another. The element type is the union of the sources'
+        element types."""
         return self._then(combine.concat(_chains("concat", others)))
 
     @overload

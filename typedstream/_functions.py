@@ -416,7 +416,8 @@ def merge(a: Source[A], b: Source[B], c: Source[C], /) -> Source[A | B | C]: ...
 @overload
 def merge(a: Source[A], b: Source[B], c: Source[C], d: Source[D], /, *rest: Source[T]) -> Source[A | B | C | D | T]: ...
 def merge(first: Source[Any], /, *rest: Source[Any]) -> Source[Any]:
-    """Interleave the elements of the sources as they arrive; ends when all of them have ended."""
+    """Interleave the elements of the sources as they arrive; ends when all of them have ended. The element
+    type is the union of the sources' element types."""
     return checked_source("merge", first).merge(*rest)
 
 
@@ -431,7 +432,8 @@ def concat(
     a: Source[A], b: Source[B], c: Source[C], d: Source[D], /, *rest: Source[T]
 ) -> Source[A | B | C | D | T]: ...
 def concat(first: Source[Any], /, *rest: Source[Any]) -> Source[Any]:
-    """The elements of the sources, one source after another."""
+    """The elements of the sources, one source after another. The element type is the union of the sources'
+    element types."""
     return checked_source("concat", first).concat(*rest)
 
 

@@ -72,3 +72,11 @@ async def zip_arity() -> None:
     assert_type(i.zip(s, f, i, s, f), ts.Source[tuple[int, str, float, int, str, float]])
     assert_type(i.zip(s, f, i, s, f, i), ts.Source[tuple[object, ...]])
     assert_type(ts.map(show).zip(s, f, i), ts.Stream[int, tuple[str, str, float, int]])
+
+
+async def merge_concat_unions() -> None:
+    i, s, f = ts.source([1]), ts.source(["a"]), ts.source([1.5])
+    assert_type(i.merge(s, f), ts.Source[int | str | float])
+    assert_type(i.concat(s, f, i), ts.Source[int | str | float])
+    assert_type(i.merge(s, f, i, s, f), ts.Source[int | str | float])
+    assert_type(ts.map(show).concat(i, f), ts.Stream[int, str | int | float])
