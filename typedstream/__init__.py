@@ -38,7 +38,7 @@ from ._functions import timeout as timeout
 from ._functions import try_map as try_map
 from ._functions import unwrap as unwrap
 from ._functions import zip as zip
-from ._engine.executors import DaskClient as DaskClient
+from ._engine import DaskClient as DaskClient
 from ._graph import graph as graph
 from ._ops.element import ElementOptions as ElementOptions
 from ._ops.element import awaiting as awaiting

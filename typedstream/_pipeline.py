@@ -17,12 +17,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
+from returns.result import Failure, Result, Success
 from typing_extensions import override
 
-from returns.result import Failure, Result, Success
-
-from ._engine import NESTED, Caught, Guard, Kernel, Op, now
-from ._engine.executors import DaskClient
+from ._engine import NESTED, Caught, DaskClient, Guard, Kernel, Op, now
 from ._errors import DeadLetter
 from ._faces import Source, Stream, source
 from ._ops.element import default_concurrency, element, is_async_callable, settings

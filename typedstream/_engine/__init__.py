@@ -25,6 +25,7 @@ from .drive import iterate as iterate
 from .drive import open_iteration as open_iteration
 from .drive import remove_report_hook as remove_report_hook
 from .drive import report_hooks as report_hooks
+from .executors import DaskClient as DaskClient
 from .executors import Remote as Remote
 from .executors import check_sendable as check_sendable
 from .executors import remote as remote
@@ -52,6 +53,7 @@ __all__ = [
     "Caught",
     "Chain",
     "Chunks",
+    "DaskClient",
     "Expired",
     "Guard",
     "Kernel",

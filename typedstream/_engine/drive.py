@@ -212,8 +212,9 @@ class _Scope:
         return report
 
 
-_SUMMED = ("items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught", "busy", "wait_upstream",
-           "wait_downstream")
+_SUMMED = tuple(  # every count and time of a stage (not its concurrency): a field added later is summed too
+    f.name for f in dataclasses.fields(StageMetrics) if f.type in ("int", "float") and f.name != "concurrency"
+)
 
 
 def _check(options: RunOptions) -> None:

@@ -1,5 +1,6 @@
 """Talking to an executor: what a stage's ``executor=`` is (``Remote``), the function that runs a chunk of elements
-on it (``run_chunk``), and submitting and awaiting one remote task without blocking or leaking.
+through one or more stages on it (``run_chain``), and submitting and awaiting one remote task without blocking
+or leaking.
 
 Elements travel pickled one by one inside an opaque ``Payload`` (Dask traverses a bare list looking for futures:
 10-12k elements/s against about 200k as an opaque object), and come back as one outcome per element: a value or
@@ -23,7 +24,7 @@ from typing import Any, Protocol, cast
 
 from .._pools import ProcessPool
 
-__all__ = ["DONE", "DROPPED", "FAILED", "DaskClient", "Payload", "Remote", "check_sendable", "decode_chain", "land", "launch", "remote", "run_chain", "run_chunk"]
+__all__ = ["DONE", "DROPPED", "FAILED", "DaskClient", "Payload", "Remote", "check_sendable", "decode_chain", "land", "launch", "remote", "run_chain"]
 
 _dumps = pickle.dumps
 _loads = pickle.loads
@@ -130,8 +131,8 @@ def check_sendable(remote: Remote, fn: Callable[..., Any], at: str) -> None:
 
 
 class Payload:
-    """Elements or outcomes in transit, opaque to the executor. Outcomes are ``(ok, value or exception)``;
-    ``times`` are the seconds each call took on the worker (per stage, for ``run_chain``)."""
+    """Elements or outcomes in transit, opaque to the executor (outcomes: see ``run_chain``); ``times`` are, per
+    stage, the seconds each call took on the worker."""
 
     __slots__ = ("items", "encoded", "times")
 
@@ -161,39 +162,18 @@ def _sendable_error(e: BaseException) -> bytes:
         return _dumps(stand_in, _HIGHEST)
 
 
-def run_chunk(fn: Callable[[Any], Any], payload: Payload) -> Payload:
-    """On the worker: ``fn`` on each element, one outcome each."""
-    out: list[Any] = []
-    times: list[float] = []
-    encoded = payload.encoded
-    for item in payload.items:
-        started = perf_counter()
-        try:
-            r = fn(_loads(item) if encoded else item)
-            ok = True
-        except Exception as e:
-            r = e
-            ok = False
-        times.append(perf_counter() - started)
-        if encoded:
-            if ok:
-                try:
-                    r = _dumps(r, _HIGHEST)
-                except Exception as e:
-                    ok, r = False, _dumps(
-                        TypeError(f"the result ({type(r).__name__}) could not be sent back from the worker: {e}"), _HIGHEST
-                    )
-            else:
-                r = _sendable_error(r)
-        elif not ok and isinstance(r, BaseException):
-            r.__traceback__ = None  # threads: nothing to pickle, but the traceback would hold the worker's frames
-        out.append((ok, r))
-    return Payload(out, encoded, times)
-
-
 DONE, DROPPED, FAILED = 0, 1, 2
 """What became of an element in ``run_chain``: it came out of the last stage (its outputs, a list: none, one or
 more); a stage before the last dropped it (a false predicate); a stage's call raised."""
+
+
+def _sendable_failure(inp: Any, exc: Exception) -> tuple[bytes, bytes]:
+    """A failed call's input and exception, pickled; an input that cannot be pickled goes back empty."""
+    try:
+        raw = _dumps(inp, _HIGHEST)
+    except Exception:
+        raw = b""
+    return raw, _sendable_error(exc)
 
 
 def run_chain(kernels: tuple[Any, ...], payload: Payload) -> Payload:
@@ -229,21 +209,16 @@ def run_chain(kernels: tuple[Any, ...], payload: Payload) -> Payload:
             else:
                 v = given[0]
         if encoded:
-            if what == FAILED:
-                inp, exc = cast("tuple[Any, Exception]", value)
-                try:
-                    value = _dumps(inp, _HIGHEST), _sendable_error(exc)
-                except Exception as e:  # the input of a later stage may not pickle: say so, as that stage's error
-                    value = b"", _dumps(TypeError(f"the input of the failed call could not be sent back: {e}"), _HIGHEST)
-            elif what == DONE:
+            if what == DONE:
                 try:
                     value = _dumps(value, _HIGHEST)
                 except Exception as e:  # the last stage's call failed after all: its result cannot go back
                     k, what = last, FAILED
-                    bad = TypeError(f"the result ({type(r).__name__}) could not be sent back from the worker: {e}")
-                    value = _dumps(v, _HIGHEST), _dumps(bad, _HIGHEST)
+                    value = (v, TypeError(f"the result ({type(r).__name__}) could not be sent back from the worker: {e}"))
+            if what == FAILED:
+                value = _sendable_failure(*cast("tuple[Any, Exception]", value))
         elif what == FAILED:
-            cast("tuple[Any, Exception]", value)[1].__traceback__ = None
+            cast("tuple[Any, Exception]", value)[1].__traceback__ = None  # it would hold the worker's frames
         out.append((what, k, value))
     return Payload(out, encoded, times)
 
@@ -284,24 +259,11 @@ def encode(remote: Remote, xs: list[Any]) -> tuple[Payload, dict[int, Exception]
     return Payload(items, True), unsendable
 
 
-def decode(payload: Payload) -> list[tuple[bool, Any]]:
-    if not payload.encoded:
-        return payload.items
-    out: list[tuple[bool, Any]] = []
-    for ok, raw in payload.items:
-        try:
-            out.append((ok, _loads(raw)))
-        except Exception as e:
-            out.append((False, RuntimeError(f"an outcome sent back by the worker could not be unpickled: {type(e).__name__}: {e}")))
-    return out
-
-
-def launch(remote: Remote, run: Callable[[Any, Payload], Payload], what: Any, payload: Payload) -> Any:
-    """Submit one task, ``run(what, payload)`` (``run_chunk`` or ``run_chain``); raises if the executor refuses it
-    (shut down, broken)."""
+def launch(remote: Remote, kernels: tuple[Any, ...], payload: Payload) -> Any:
+    """Submit one task, ``run_chain(kernels, payload)``; raises if the executor refuses it (shut down, broken)."""
     if remote.executor is not None:
-        return remote.executor.submit(run, what, payload)
-    return remote.client.submit(run, what, payload, pure=False)
+        return remote.executor.submit(run_chain, kernels, payload)
+    return remote.client.submit(run_chain, kernels, payload, pure=False)
 
 
 class Lost(Exception):

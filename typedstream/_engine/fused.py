@@ -56,8 +56,9 @@ async def _call_all(st: Stage, kern: Kernel, chunk: list[Any]) -> tuple[list[Any
     A plain callable may return awaitables (a lambda calling an async function): until a stage's results have
     been seen to be plain values (``proven_sync``, after one complete chunk), every result is checked and
     awaited in order, so no coroutine object is ever passed on. After that the first and last result of each
-    chunk are still looked at (two checks a chunk): a callable that starts returning awaitables is awaited again. A guarded stage (retry, skip, try_map) handles
-    each failing element and goes on with the rest; the success path is the same single ``extend`` for all.
+    chunk are still looked at (two checks a chunk): a callable that starts returning awaitables is awaited
+    again. A guarded stage (retry, skip, try_map) handles each failing element and goes on with the rest; the
+    success path is the same single ``extend`` for all.
     """
     fn = kern.fn
     assert fn is not None

@@ -13,17 +13,15 @@ tried again while no other task of the stage runs, and if its task is lost then 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from typing_extensions import override
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from .calls import Pool, kernel_of
 from .chain import MAX_CHUNK, Chunks
-from .executors import DONE, DROPPED, FAILED, Payload, Remote, decode, decode_chain, encode, land, launch, run_chain, run_chunk
+from .executors import DONE, DROPPED, FAILED, Payload, Remote, decode_chain, encode, land, launch
 from .guard import annotate
 from .kernel import SKIPPED, Kernel
 from .metrics import now
@@ -178,35 +176,34 @@ class RemotePool(Pool):
             start = k + 1
 
     def _alone_call(self, k: int) -> Callable[[Any], Any]:
-        job = Job(run_chunk, self.kernels[k].fn, k, decode, lambda x, e: (False, e))
+        raw = (Kernel(self.kernels[k].fn),)  # the call's result as it is: the guard gives it to the kernel
 
         async def call(x: Any) -> Any:
             """A retry of stage ``k`` on ``x``: a task of its own; the call's value, or its exception raised."""
-            [(ok, value)] = await self._task(job, [x])
-            if not ok:
-                raise value
-            return value
+            [(what, _, value)] = await self._task(raw, k, [x])
+            if what != DONE:
+                raise value[1]
+            return value[0]
 
         return call
 
     async def _chain(self, xs: list[Any], start: int) -> list[tuple[int, int, Any]]:
         """Each of ``xs`` through the stages ``start`` on, as one task: an outcome each (stage indexes absolute)."""
-        job = Job(run_chain, self.kernels[start:], start, decode_chain, lambda x, e: (FAILED, 0, (x, e)))
-        return [(what, k + start, value) for what, k, value in await self._task(job, xs)]
+        return [(what, k + start, value) for what, k, value in await self._task(self.kernels[start:], start, xs)]
 
-    async def _task(self, job: Job, xs: list[Any], *, alone: bool = False) -> list[Any]:
-        """``job`` over ``xs`` as one task, decoded: an outcome per element. An element that cannot be sent fails
-        alone; a task lost as a whole is split until one element is alone, which is tried alone (``_alone``);
-        lost then too, its loss is its outcome."""
+    async def _task(self, kernels: tuple[Kernel, ...], start: int, xs: list[Any], *, alone: bool = False) -> list[Any]:
+        """``run_chain(kernels)`` (the stages from ``start``) over ``xs`` as one task: an outcome per element. An
+        element that cannot be sent fails alone; a task lost as a whole is split until one element is alone,
+        which is tried alone (``_alone``); lost then too, its loss is its failure."""
         payload, unsendable = encode(self.remote, xs)
         if unsendable:
             rest = [x for i, x in enumerate(xs) if i not in unsendable]
-            got = iter(await self._task(job, rest) if rest else ())
-            return [job.lost_as(xs[i], unsendable[i]) if i in unsendable else next(got) for i in range(len(xs))]
+            got = iter(await self._task(kernels, start, rest) if rest else ())
+            return [(FAILED, 0, (x, unsendable[i])) if i in unsendable else next(got) for i, x in enumerate(xs)]
         if not alone:
             await self.clear.wait()  # a suspect is being tried alone
         started = now()
-        task = launch(self.remote, job.run, job.what, payload)
+        task = launch(self.remote, kernels, payload)
         self.in_flight += 1
         back: Payload | None = None
         lost: Exception | None = None
@@ -218,22 +215,21 @@ class RemotePool(Pool):
             self.in_flight -= 1
             self.settled.set()
         if back is not None:
-            times = back.times or []
-            self._measured(times if job.run is run_chain else [times], job.start, len(xs), now() - started)
-            return job.decoded(back)
+            self._measured(back.times or [], start, len(xs), now() - started)
+            return decode_chain(back)
         assert lost is not None
         if len(xs) > 1:
             half = len(xs) // 2
-            return await self._task(job, xs[:half]) + await self._task(job, xs[half:])
+            return await self._task(kernels, start, xs[:half]) + await self._task(kernels, start, xs[half:])
         if alone:
             lost.add_note(
                 f"typedstream: the task running this element on {self.remote.label} was lost, also when it ran "
                 "alone (its worker died: os._exit, a crash or the out-of-memory killer)"
             )
-            return [job.lost_as(xs[0], lost)]
-        return await self._alone(job, xs)
+            return [(FAILED, 0, (xs[0], lost))]
+        return await self._alone(kernels, start, xs)
 
-    async def _alone(self, job: Job, xs: list[Any]) -> list[Any]:
+    async def _alone(self, kernels: tuple[Kernel, ...], start: int, xs: list[Any]) -> list[Any]:
         """A lone element whose task was lost: a dying worker also takes the other tasks it held, so only a task
         lost while nothing else of the stage runs names its element. The stage's other tasks wait meanwhile."""
         async with self.suspects:
@@ -242,7 +238,7 @@ class RemotePool(Pool):
                 while self.in_flight:
                     self.settled.clear()
                     await self.settled.wait()
-                return await self._task(job, xs, alone=True)
+                return await self._task(kernels, start, xs, alone=True)
             finally:
                 self.clear.set()
 
@@ -266,18 +262,6 @@ class RemotePool(Pool):
         target = max(MIN_TASK, OVERHEAD_SHARE * self.overhead)
         self.chunk = max(1, min(MAX_CHUNK, int(target / max(self.per_call, 1e-7))))
         self.window = self.concurrency * self.chunk
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """What a remote task runs: ``run(what, payload)`` for the stages from ``start``; ``decoded`` turns what comes
-    back into outcomes, ``lost_as(element, error)`` is the outcome of an element that could not be run."""
-
-    run: Callable[[Any, Payload], Payload]
-    what: Any
-    start: int
-    decoded: Callable[[Payload], list[Any]]
-    lost_as: Callable[[Any, Exception], Any]
 
 
 class _Failed(Exception):

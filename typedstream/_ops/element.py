@@ -18,6 +18,7 @@ from typing_extensions import TypeIs, TypedDict, Unpack, override
 from .._engine import (
     MAX_CHUNK,
     Chunks,
+    DaskClient,
     Guard,
     Kernel,
     Op,
@@ -29,7 +30,6 @@ from .._engine import (
     close_iterator,
     remote,
 )
-from .._engine.executors import DaskClient
 from .._errors import DeadLetter
 from .._retry import Retry
 from .._sinks import Sink

@@ -23,3 +23,15 @@ def executors(client: distributed.Client, pool: ts.ProcessPool, threads: cf.Thre
     assert_type(ts.try_map(parse, catch=ValueError, executor=client), ts.Stream[str, Result[Row, ValueError]])
     p = ts.Pipeline("p", str).step("parse", parse, executor=pool)
     assert_type(p, ts.Pipeline[str, Row])
+
+
+async def executor_reports_and_list_steps(pool: ts.ProcessPool, threads: cf.ThreadPoolExecutor) -> None:
+    report = await (ts.source(["a,1"]) | ts.map(parse, executor=pool)).run()
+    assert_type(report.stages[1].executor, str | None)
+    assert_type(report.stages[1].dispatch, float)
+    assert_type(report.to_dict()["stages"][1]["executor"], str | None)
+    p = ts.Pipeline("p", str).each(
+        "rows", items=lambda s: s.split(";"), f=parse, into=lambda s, rows: len(rows), executor=threads
+    )
+    assert_type(p, ts.Pipeline[str, int])
+    assert_type(pool.submit(show, 3), cf.Future[str])
