@@ -431,12 +431,58 @@ def recover(
 @overload
 def distinct() -> DistinctStage: ...
 @overload
-def distinct(key: Callable[[A], Hashable], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, A]: ...
+def distinct(key: Callable[[A], Hashable], *, of: type[A], name: str | None = None) -> Stream[A, A]: ...
+@overload
+def distinct(key: Callable[[A], Hashable], *, of: None = None, name: str | None = None) -> KeepStage[A]: ...
 def distinct(
     key: Callable[[A], Hashable] | None = None, *, of: type[A] | None = None, name: str | None = None
-) -> DistinctStage | Stream[A, A]:
+) -> DistinctStage | Stream[A, A] | KeepStage[A]:
     op = chunk.distinct(key, name)
-    return DistinctStage(op) if key is None else _stage(op)
+    return DistinctStage(op) if key is None else _kept(op)
+
+
+# tap, filter and take_while keep the element type: without of= they are KeepStages, typed from their neighbours
+# in a | chain (ints | tap(print) stays Source[int]); of=T makes them a Stream[T, T], which a name can be given.
+
+
+@overload
+def tap(f: Callable[[A], object], *, of: type[A], **options: Unpack[ElementOptions[A]]) -> Stream[A, A]: ...
+@overload
+def tap(f: Callable[[A], object], *, of: None = None, **options: Unpack[ElementOptions[A]]) -> KeepStage[A]: ...
+def tap(
+    f: Callable[[A], object], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, A] | KeepStage[A]:
+    return _kept(element.tap(f, **options))
+
+
+@overload
+def filter(
+    pred: Callable[[A], TypeIs[B]], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, B]: ...
+@overload
+def filter(
+    pred: Callable[[A], TypeGuard[B]], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, B]: ...
+@overload
+def filter(pred: Callable[[A], object], *, of: type[A], **options: Unpack[ElementOptions[A]]) -> Stream[A, A]: ...
+@overload
+def filter(
+    pred: Callable[[A], object], *, of: None = None, **options: Unpack[ElementOptions[A]]
+) -> KeepStage[A]: ...
+def filter(
+    pred: Callable[[A], object], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, Any] | KeepStage[A]:
+    return _kept(element.filter(pred, **options))
+
+
+@overload
+def take_while(pred: Callable[[A], object], *, of: type[A], name: str | None = None) -> Stream[A, A]: ...
+@overload
+def take_while(pred: Callable[[A], object], *, of: None = None, name: str | None = None) -> KeepStage[A]: ...
+def take_while(
+    pred: Callable[[A], object], *, of: type[A] | None = None, name: str | None = None
+) -> Stream[A, A] | KeepStage[A]:
+    return _kept(element.take_while(pred, name))
 
 
 @overload

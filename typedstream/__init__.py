@@ -8,6 +8,7 @@ import types as _types
 import typing as _typing
 
 from ._errors import DeadLetter as DeadLetter
+from ._faces import KeepStage as KeepStage
 from ._faces import Source as Source
 from ._faces import source as source
 from ._faces import Stream as Stream
@@ -87,6 +88,7 @@ __all__ = [
     "EmptyStreamError",
     "ErrorsStage",
     "FlattenStage",
+    "KeepStage",
     "Latency",
     "LatencyDict",
     "MapOkStage",

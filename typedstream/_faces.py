@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Coroutine, Hashable, Iterable
-from typing import Any, Generic, TypeGuard, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeGuard, TypeVar, overload
 
 from returns.result import Result
 from typing_extensions import TypeIs, Unpack
@@ -24,8 +24,9 @@ from ._report import RunOptions, RunReport
 from ._sinks import Sink, to_list
 from ._validate import fail, where
 
-__all__ = ["Source", "Stream", "chain_of", "checked_source", "description", "extended", "is_source", "is_stream", "prefixed", "source"]
+__all__ = ["KeepStage", "Source", "Stream", "chain_of", "checked_source", "description", "extended", "is_source", "is_stream", "prefixed", "source"]
 
+C = TypeVar("C", contravariant=True)
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 A = TypeVar("A")
@@ -59,10 +60,19 @@ class Stream(Generic[In, Out]):
     def __init__(self, ops: tuple[Op, ...]) -> None:
         self._ops = ops
 
-    def __or__(self, other: Stream[Out, N]) -> Stream[In, N]:
-        if not isinstance(cast(object, other), Stream):
-            return NotImplemented
-        return Stream(self._ops + other._ops)
+    # A KeepStage (tap, filter, ... without of=) is solved here, from this side's element type: its own
+    # function's parameter type may be wider (print takes object) and must not widen the chain.
+    @overload
+    def __or__(self, other: KeepStage[Out]) -> Stream[In, Out]: ...
+    @overload
+    def __or__(self, other: Stream[Out, N]) -> Stream[In, N]: ...
+    def __or__(self, other: object) -> Any:
+        return Stream[Any, Any](self._ops + other._ops) if is_stream(other) else NotImplemented
+
+    def __ror__(self, left: KeepStage[In]) -> Stream[In, Out]:  # ty: ignore[invalid-generic-class]
+        # Only the checkers call this (``tap(print) | stream`` at run time is Stream.__or__): it gives a chain
+        # that starts with a KeepStage the element type of the stream it leads into.
+        return NotImplemented
 
     def __repr__(self) -> str:
         return f"Stream({' | '.join(op.name for op in self._ops)})"
@@ -403,6 +413,29 @@ class Stream(Generic[In, Out]):
     # </generated surface>
 
 
+if TYPE_CHECKING:
+
+    class KeepStage(Generic[C]):
+        """``tap(f)``, ``filter(pred)``, ``take_while(pred)``, ``distinct(key)`` without ``of=``: a stage that passes
+        on, unchanged, elements of any type its function takes (``C``).
+
+        ``Source[T] | stage`` and ``Stream[S, T] | stage`` keep ``T`` when ``T`` is a ``C`` (``ints | tap(print)``
+        stays ``Source[int]``), and ``stage | Stream[T, N]`` is ``Stream[T, N]``: the element type comes from the
+        neighbour, never from the function, so a function of a wider parameter type (``print``, ``bool``,
+        ``len``) does not widen the chain. Contravariance does the checking: ``KeepStage[object]`` is a
+        ``KeepStage[int]``, ``KeepStage[Row]`` is not. Only the checkers see this class; at run time the stage is
+        a ``Stream`` (the ``else`` branch), so everything that takes a stream takes it.
+        """
+
+        def __init__(self, ops: tuple[Op, ...]) -> None: ...
+        def __or__(self, other: KeepStage[C]) -> KeepStage[C]: ...  # ty: ignore[invalid-generic-class]
+
+else:
+
+    class KeepStage(Stream[Any, Any], Generic[C]):
+        __slots__ = ()
+
+
 class Source(Generic[Out]):
     """A pipeline with its input: ``source(xs) | stage | ...``. Nothing runs until it is pulled.
 
@@ -415,10 +448,12 @@ class Source(Generic[Out]):
     def __init__(self, origin: Origin, ops: tuple[Op, ...] = ()) -> None:
         self._chain = Chain(origin, ops)
 
-    def __or__(self, other: Stream[Out, N]) -> Source[N]:
-        if not isinstance(cast(object, other), Stream):
-            return NotImplemented
-        return Source(self._chain.origin, self._chain.ops + other._ops)
+    @overload
+    def __or__(self, other: KeepStage[Out]) -> Source[Out]: ...
+    @overload
+    def __or__(self, other: Stream[Out, N]) -> Source[N]: ...
+    def __or__(self, other: object) -> Any:
+        return Source[Any](self._chain.origin, self._chain.ops + other._ops) if is_stream(other) else NotImplemented
 
     def __repr__(self) -> str:
         stages = "".join(f" | {op.name}" for op in self._chain.ops)

@@ -4,6 +4,10 @@ An operator whose output type follows from its function returns a one-stage ``St
 lambda's input); one whose output type depends only on what comes before it returns a stage object.
 """
 
+# The free filter's overloads overlap on purpose: a TypeIs predicate is also a Callable[[A], object], and the
+# first overload that matches (the narrowing one) is the one every checker takes.
+# mypy: disable-error-code="overload-overlap"
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Coroutine, Hashable, Iterable
@@ -13,7 +17,7 @@ from returns.result import Result
 from typing_extensions import TypeIs, Unpack
 
 from ._engine import Op
-from ._faces import Source, Stream, checked_source
+from ._faces import KeepStage, Source, Stream, checked_source
 from ._ops import chunk, element, results, timing
 from ._ops.element import ElementOptions
 from ._stage_objects import (
@@ -49,6 +53,10 @@ Ex5 = TypeVar("Ex5", bound=Exception)
 
 def _stage(op: Op) -> Stream[Any, Any]:
     return Stream((op,))
+
+
+def _kept(op: Op) -> KeepStage[Any]:
+    return KeepStage[Any]((op,))  # a Stream at run time, whichever of its overloads the checkers chose
 
 
 # <generated surface functions>
@@ -105,15 +113,15 @@ def filter(
     pred: Callable[[A], TypeGuard[B]], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
 ) -> Stream[A, B]: ...
 @overload
+def filter(pred: Callable[[A], object], *, of: type[A], **options: Unpack[ElementOptions[A]]) -> Stream[A, A]: ...
+@overload
+def filter(pred: Callable[[A], object], *, of: None = None, **options: Unpack[ElementOptions[A]]) -> KeepStage[A]: ...
 def filter(
     pred: Callable[[A], object], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
-) -> Stream[A, A]: ...
-def filter(
-    pred: Callable[[A], object], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
-) -> Stream[A, Any]:
+) -> Stream[A, Any] | KeepStage[A]:
     """Keep the elements for which ``pred`` (sync or async) is truthy. A ``TypeIs`` or ``TypeGuard`` predicate
     narrows the element type (``filter(is_order)`` turns ``Order | None`` into ``Order``)."""
-    return _stage(element.filter(pred, **options))
+    return _kept(element.filter(pred, **options))
 
 
 @overload
@@ -138,14 +146,26 @@ def flat_map(
     return _stage(element.flat_map(f, **options))
 
 
-def tap(f: Callable[[A], object], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]) -> Stream[A, A]:
+@overload
+def tap(f: Callable[[A], object], *, of: type[A], **options: Unpack[ElementOptions[A]]) -> Stream[A, A]: ...
+@overload
+def tap(f: Callable[[A], object], *, of: None = None, **options: Unpack[ElementOptions[A]]) -> KeepStage[A]: ...
+def tap(
+    f: Callable[[A], object], *, of: type[A] | None = None, **options: Unpack[ElementOptions[A]]
+) -> Stream[A, A] | KeepStage[A]:
     """Call ``f`` (sync or async) on each element for its effect; pass the element on unchanged."""
-    return _stage(element.tap(f, **options))
+    return _kept(element.tap(f, **options))
 
 
-def take_while(pred: Callable[[A], object], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, A]:
+@overload
+def take_while(pred: Callable[[A], object], *, of: type[A], name: str | None = None) -> Stream[A, A]: ...
+@overload
+def take_while(pred: Callable[[A], object], *, of: None = None, name: str | None = None) -> KeepStage[A]: ...
+def take_while(
+    pred: Callable[[A], object], *, of: type[A] | None = None, name: str | None = None
+) -> Stream[A, A] | KeepStage[A]:
     """Pass elements until the first for which ``pred`` is falsy (that one is not emitted), then stop."""
-    return _stage(element.take_while(pred, name))
+    return _kept(element.take_while(pred, name))
 
 
 @overload
@@ -378,13 +398,15 @@ def stateful_map(
 @overload
 def distinct() -> DistinctStage: ...
 @overload
-def distinct(key: Callable[[A], Hashable], *, of: type[A] | None = None, name: str | None = None) -> Stream[A, A]: ...
+def distinct(key: Callable[[A], Hashable], *, of: type[A], name: str | None = None) -> Stream[A, A]: ...
+@overload
+def distinct(key: Callable[[A], Hashable], *, of: None = None, name: str | None = None) -> KeepStage[A]: ...
 def distinct(
     key: Callable[[A], Hashable] | None = None, *, of: type[A] | None = None, name: str | None = None
-) -> DistinctStage | Stream[A, A]:
+) -> DistinctStage | Stream[A, A] | KeepStage[A]:
     """Keep the first element of each key (the element itself, which must then be hashable, if no key)."""
     op = chunk.distinct(key, name)
-    return DistinctStage(op) if key is None else _stage(op)
+    return DistinctStage(op) if key is None else _kept(op)
 
 
 def batch_within(n: int, seconds: float) -> BatchStage:

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 from returns.result import Result
 
 from ._engine import Op
-from ._faces import Source, Stream, extended, prefixed
+from ._faces import KeepStage, Source, Stream, extended, prefixed
 
 __all__ = [
     "BatchStage",
@@ -34,6 +34,7 @@ T = TypeVar("T")
 H = TypeVar("H", bound=Hashable)
 E = TypeVar("E")
 E2 = TypeVar("E2")
+C = TypeVar("C")
 
 
 class _StageObject:
@@ -66,13 +67,17 @@ class SameStage(_StageObject):
     def __ror__(self, left: Source[T]) -> Source[T]: ...
     @overload
     def __ror__(self, left: Stream[A, T]) -> Stream[A, T]: ...
-    def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
+    @overload
+    def __ror__(self, left: KeepStage[C]) -> KeepStage[C]: ...
+    def __ror__(self, left: Source[Any] | Stream[Any, Any] | KeepStage[Any]) -> Any:
         return self._attach(left)
 
     @overload
     def __or__(self, other: SameStage) -> SameStage: ...
     @overload
     def __or__(self, other: BatchStage) -> BatchStage: ...
+    @overload
+    def __or__(self, other: KeepStage[C]) -> KeepStage[C]: ...
     @overload
     def __or__(self, other: Stream[T, N]) -> Stream[T, N]: ...
     def __or__(self, other: object) -> Any:
@@ -217,3 +222,4 @@ class ErrorsStage(_StageObject):
     def __ror__(self, left: Stream[S, Result[A, E]]) -> Stream[S, E]: ...
     def __ror__(self, left: Source[Any] | Stream[Any, Any]) -> Any:
         return self._attach(left)
+

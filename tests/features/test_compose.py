@@ -3,6 +3,8 @@ like the chained one (associativity is rule 24, in tests/laws/test_rule24_compos
 
 from __future__ import annotations
 
+from typing import cast
+
 import typedstream as ts
 
 
@@ -16,3 +18,21 @@ async def test_break_with_stream_closes() -> None:
         async for x in it:
             if x == 3:
                 break
+
+
+async def test_keep_stages_run_wherever_they_sit() -> None:
+    """tap/filter/take_while/distinct(key) without of= compose on either side of streams and stage objects and
+    behave as the same stages with of=."""
+    seen: list[object] = []
+    ints = ts.source(range(12))
+    evens_shown = ts.filter(lambda x: x % 2 == 0, of=int) | ts.map(str, of=int)
+    keep = ts.tap(seen.append) | ts.take(8) | ts.filter(bool)  # filter(bool) drops the 0
+    assert isinstance(cast(object, keep), ts.Stream)  # a Stream at run time: what takes a stream takes it
+    got = await (ints | keep | ts.take_while(lambda x: x < 7, of=int) | ts.distinct(lambda x: x // 2, of=int)).collect()
+    assert got == [1, 2, 4, 6]
+    assert seen == list(range(len(seen))) and len(seen) >= 8  # in order; at most a chunk beyond take(8) (rule 1)
+    seen.clear()
+    lead = ts.take(4) | ts.tap(seen.append)
+    assert await (ints | lead | evens_shown).collect() == ["0", "2"]
+    assert seen == [0, 1, 2, 3]
+    assert await (ints | (ts.distinct(hash) | evens_shown)).collect() == [str(x) for x in range(0, 12, 2)]

@@ -57,10 +57,10 @@ def stage(op: str, **options: Any) -> ts.Stream[int, int]:
     if op == "map":
         return ts.map(fns.square, **options)
     if op == "filter":
-        return ts.filter(fns.is_even, **options)
+        return ts.filter(fns.is_even, of=int, **options)
     if op == "flat_map":
         return ts.flat_map(fns.repeat, **options)
-    return ts.tap(fns.square, **options)
+    return ts.tap(fns.square, of=int, **options)
 
 
 @pytest.mark.parametrize("name", EXECUTORS)

@@ -302,6 +302,25 @@ def test_pyright_rejects_exactly_the_marked_lines(pyright_fail: list[Diagnostic]
     check_markers("pyright", pyright_fail, fail_files())
 
 
+def test_pyright_parse_depth_is_the_documented_limit(tmp_path: Path) -> None:
+    """docs/typing.md: pyright checks at most 254 ``|`` stages or 127 method stages in one expression; one more
+    is "Maximum parse depth exceeded". If a pyright release lifts the limit, this fails and the docs change."""
+
+    def chain(stages: int, method: bool) -> str:
+        stage = ".map(inc)" if method else " | ts.map(inc)"
+        return f"src = ts.source(range(3)){stage * stages}\nassert_type(src, ts.Source[int])\n"
+
+    head = "import typedstream as ts\nfrom typing import assert_type\n\n\ndef inc(x: int) -> int:\n    return x + 1\n\n\n"
+    cases = {"pipe_254": chain(254, False), "pipe_255": chain(255, False), "method_127": chain(127, True),
+             "method_128": chain(128, True)}
+    for name, body in cases.items():
+        (tmp_path / f"{name}.py").write_text(head + body)
+    errors = run_pyright(sorted(tmp_path.glob("*.py")), write_pyright_config(tmp_path))
+    failing = {e.file.stem for e in errors if "parse depth" in e.message}
+    assert failing == {"pipe_255", "method_128"}, errors
+    assert {e.file.stem for e in errors} == failing, errors
+
+
 def test_quickstart_runs() -> None:
     """The README quick start is a working program, not only a typed one."""
     proc = _run([sys.executable, str(PASS_DIR / "quickstart.py")], "quickstart.py")

@@ -98,3 +98,27 @@ def bad_not_none() -> None:
     maybe: ts.Source[int | None] = ts.source([1, None])
     _a: ts.Source[str] = maybe | ts.not_none()  # E: not_none gives int, not str
     _b = maybe.not_none() | ts.map(length)  # E: length takes str, the elements are int
+
+
+class Row:
+    name = ""
+
+
+def save_row(r: Row) -> None:
+    pass
+
+
+def row_name(r: Row) -> str:
+    return r.name
+
+
+async def keep_stages_check_their_function() -> None:
+    """A type-keeping stage takes its element type from the chain, but its function must still accept it."""
+    ints = ts.source(range(3))
+    _a = ints | ts.tap(save_row)  # E: save_row does not take an int
+    _b = ints | ts.filter(save_row) | ts.map(show)  # E: save_row does not take an int
+    _c = ts.map(show) | ts.take_while(save_row)  # E: save_row does not take a str
+    _d = ts.tap(save_row) | ts.map(show)  # E: the segment leads into ints, save_row takes a Row
+    _e = ints | ts.distinct(row_name)  # E: row_name does not take an int
+    _f = ints | ts.tap(print) | ts.map(length)  # E: print keeps int; length takes str
+    _g: ts.Stream[int, int] = ts.tap(print)  # E: a KeepStage is not a Stream; name it with of=int

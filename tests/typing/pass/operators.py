@@ -89,8 +89,10 @@ async def map_() -> None:
 
 async def filter_() -> None:
     src = ts.source(range(10))
-    assert_type(ts.filter(is_even), ts.Stream[int, int])
-    assert_type(ts.filter(positive, concurrency=2), ts.Stream[int, int])  # an async predicate
+    # without of=, a type-keeping stage is a KeepStage, typed by its neighbours in a | chain; of=T names it
+    assert_type(ts.filter(is_even), ts.KeepStage[int])
+    assert_type(ts.filter(is_even, of=int), ts.Stream[int, int])
+    assert_type(ts.filter(positive, concurrency=2), ts.KeepStage[int])  # an async predicate
     assert_type(ts.filter(lambda x: x > 3, of=int), ts.Stream[int, int])
     assert_type(ts.filter(lambda x: positive(x), of=int), ts.Stream[int, int])  # a lambda returning a coroutine
     assert_type(src | ts.filter(is_even), ts.Source[int])
@@ -112,6 +114,41 @@ async def filter_() -> None:
     assert_type(mixed | ts.filter(is_str), ts.Source[str])
 
 
+def describe(x: object) -> str:
+    return repr(x)
+
+
+def wide_key(x: object) -> int:
+    return hash(x)
+
+
+async def keep_() -> None:
+    """tap, filter, take_while and distinct(key) with a function of a wider parameter type (print, bool, a
+    logger) keep the chain's element type, before and after, in the | form and as the first stage of a segment."""
+    ints = ts.source(range(10))
+    assert_type(ints | ts.tap(print), ts.Source[int])
+    assert_type(ints | ts.tap(print) | ts.map(show), ts.Source[str])
+    assert_type(ints | ts.filter(bool) | ts.map(show), ts.Source[str])
+    assert_type(ints | ts.take_while(bool) | ts.map(show), ts.Source[str])
+    assert_type(ints | ts.distinct(wide_key) | ts.map(show), ts.Source[str])
+    assert_type(ints | ts.tap(log) | ts.tap(describe), ts.Source[int])
+    stage = ts.map(show)
+    assert_type(stage | ts.tap(print), ts.Stream[int, str])
+    assert_type(stage | ts.filter(bool) | ts.map(len), ts.Stream[int, int])
+    # a segment that starts with one takes its type from the stream it leads into
+    assert_type(ts.tap(print) | ts.map(show), ts.Stream[int, str])
+    assert_type(ts.filter(bool) | stage, ts.Stream[int, str])
+    assert_type(ints | (ts.tap(print) | ts.map(show)), ts.Source[str])
+    # with the other type-keeping stage objects, in either order
+    assert_type(ts.tap(print) | ts.take(3), ts.KeepStage[object])
+    assert_type(ts.take(3) | ts.tap(print), ts.KeepStage[object])
+    assert_type(ts.tap(log) | ts.tap(print), ts.KeepStage[int])
+    assert_type(ints | (ts.take(3) | ts.filter(bool)), ts.Source[int])
+    # where a Stream is wanted by name, of=T makes one
+    named: ts.Stream[int, int] = ts.tap(print, of=int)
+    assert_type(ints | named, ts.Source[int])
+
+
 async def flat_map_() -> None:
     src = ts.source(range(10))
     assert_type(ts.flat_map(digits), ts.Stream[int, int])  # Iterable results
@@ -131,7 +168,8 @@ async def flat_map_() -> None:
 async def tap_() -> None:
     src = ts.source(range(10))
     assert_type(ts.tap(print, of=int), ts.Stream[int, int])
-    assert_type(ts.tap(log), ts.Stream[int, int])
+    assert_type(ts.tap(log), ts.KeepStage[int])
+    assert_type(ts.tap(print), ts.KeepStage[object])
     assert_type(ts.tap(lambda x: print(x), of=int), ts.Stream[int, int])
     assert_type(ts.tap(lambda x: log(x), of=int), ts.Stream[int, int])
     assert_type(src | ts.tap(log, concurrency=2), ts.Source[int])
@@ -142,7 +180,7 @@ async def tap_() -> None:
 
 async def take_while_() -> None:
     src = ts.source(range(10))
-    assert_type(ts.take_while(is_even), ts.Stream[int, int])
+    assert_type(ts.take_while(is_even), ts.KeepStage[int])
     assert_type(ts.take_while(lambda x: x < 5, of=int), ts.Stream[int, int])
     assert_type(src | ts.take_while(is_even), ts.Source[int])
     assert_type(src.take_while(lambda x: x < 5), ts.Source[int])
@@ -259,7 +297,8 @@ async def distinct_() -> None:
     src = ts.source(["1,a", "2,b", "3,a"]) | ts.map(parse)
     assert_type(src | ts.distinct(row_key), ts.Source[Row])
     assert_type(src | ts.distinct(lambda r: r.name, of=Row), ts.Source[Row])
-    assert_type(ts.distinct(row_key), ts.Stream[Row, Row])
+    assert_type(ts.distinct(row_key), ts.KeepStage[Row])
+    assert_type(ts.distinct(row_key, of=Row), ts.Stream[Row, Row])
     assert_type(ts.distinct(lambda x: x % 3, of=int, name="mod3"), ts.Stream[int, int])
     assert_type(src.distinct(lambda r: r.name), ts.Source[Row])
     assert_type(src.distinct(row_key, name="by_name"), ts.Source[Row])
