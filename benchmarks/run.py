@@ -30,11 +30,12 @@ from w4_typecheck import w4
 from w5_pipeline import w5
 from w6_async_stages import w6
 from w7_executors import w7
+from w8_services import w8
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", help="comma-separated workloads: W1,W2,W2b,W3,W4,W5,W6,W7")
+    parser.add_argument("--only", help="comma-separated workloads: W1,W2,W2b,W3,W4,W5,W6,W7,W8")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds")
     parser.add_argument("--rounds", type=int, help="timed rounds per contender (default 5, or 3 with --quick)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
@@ -78,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "W5": lambda: w5(2_000 if quick else 20_000, min(rounds, 3), None if baseline == DEFAULT_BASELINE else baseline),
         "W6": lambda: w6(10_000 if quick else 100_000, rounds, None if baseline == DEFAULT_BASELINE else baseline),
         "W7": lambda: w7(2_000 if quick else 20_000, 1 if quick else min(rounds, 2)),
+        "W8": lambda: w8(1_000 if quick else 5_000),
     }
     chosen = _choose(parser, args.only, list(workloads))
 

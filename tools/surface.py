@@ -300,9 +300,10 @@ class Face(Generic[Out]):
         return self._then(timing.timeout(seconds))
 
     @free_returns(SameStage)
-    def throttle(self, rate: int, per: float = 1.0) -> Face[Out]:
-        """At most ``rate`` elements in any window of ``per`` seconds."""
-        return self._then(timing.throttle(rate, per))
+    def throttle(self, rate: int, per: float = 1.0, burst: int | None = None) -> Face[Out]:
+        """Elements spaced ``per / rate`` seconds apart, ``burst`` more back to back after a pause: at most
+        ``rate + burst`` in any window of ``per`` seconds (the token bucket of ``RateLimit``, per run)."""
+        return self._then(timing.throttle(rate, per, burst))
 
     # -- combining with other sources
 

@@ -58,7 +58,9 @@ from ._report import RunReportDict as RunReportDict
 from ._report import StageMetrics as StageMetrics
 from ._report import StageMetricsDict as StageMetricsDict
 from ._retry import Backoff as Backoff
+from ._ratelimit import RateLimit as RateLimit
 from ._retry import Retry as Retry
+from ._retry import RetryEvent as RetryEvent
 from ._sinks import count as count
 from ._sinks import EmptyStreamError as EmptyStreamError
 from ._sinks import first as first
@@ -97,8 +99,10 @@ __all__ = [
     "Pipeline",
     "PipelineResult",
     "ProcessPool",
+    "RateLimit",
     "RecoverStage",
     "Retry",
+    "RetryEvent",
     "RunOptions",
     "RunReport",
     "RunReportDict",

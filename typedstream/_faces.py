@@ -346,9 +346,10 @@ class Stream(Generic[In, Out]):
         """Fail with ``TimeoutError`` if upstream takes longer than ``seconds`` to deliver the next element."""
         return self._then(timing.timeout(seconds))
 
-    def throttle(self, rate: int, per: float = 1.0) -> Stream[In, Out]:
-        """At most ``rate`` elements in any window of ``per`` seconds."""
-        return self._then(timing.throttle(rate, per))
+    def throttle(self, rate: int, per: float = 1.0, burst: int | None = None) -> Stream[In, Out]:
+        """Elements spaced ``per / rate`` seconds apart, ``burst`` more back to back after a pause: at most
+        ``rate + burst`` in any window of ``per`` seconds (the token bucket of ``RateLimit``, per run)."""
+        return self._then(timing.throttle(rate, per, burst))
 
     @overload
     def merge(self, other: Source[T], /) -> Stream[In, Out | T]: ...
@@ -753,9 +754,10 @@ class Source(Generic[Out]):
         """Fail with ``TimeoutError`` if upstream takes longer than ``seconds`` to deliver the next element."""
         return self._then(timing.timeout(seconds))
 
-    def throttle(self, rate: int, per: float = 1.0) -> Source[Out]:
-        """At most ``rate`` elements in any window of ``per`` seconds."""
-        return self._then(timing.throttle(rate, per))
+    def throttle(self, rate: int, per: float = 1.0, burst: int | None = None) -> Source[Out]:
+        """Elements spaced ``per / rate`` seconds apart, ``burst`` more back to back after a pause: at most
+        ``rate + burst`` in any window of ``per`` seconds (the token bucket of ``RateLimit``, per run)."""
+        return self._then(timing.throttle(rate, per, burst))
 
     @overload
     def merge(self, other: Source[T], /) -> Source[Out | T]: ...

@@ -424,9 +424,10 @@ def timeout(seconds: float) -> SameStage:
     return SameStage(timing.timeout(seconds))
 
 
-def throttle(rate: int, per: float = 1.0) -> SameStage:
-    """At most ``rate`` elements in any window of ``per`` seconds."""
-    return SameStage(timing.throttle(rate, per))
+def throttle(rate: int, per: float = 1.0, burst: int | None = None) -> SameStage:
+    """Elements spaced ``per / rate`` seconds apart, ``burst`` more back to back after a pause: at most
+    ``rate + burst`` in any window of ``per`` seconds (the token bucket of ``RateLimit``, per run)."""
+    return SameStage(timing.throttle(rate, per, burst))
 
 
 @overload

@@ -39,6 +39,9 @@ class StageMetricsDict(TypedDict):
     executor: str | None
     busy: float
     dispatch: float
+    rate_wait: float
+    retry_wait: float
+    timed_out: int
     wait_upstream: float
     wait_downstream: float
     latency: LatencyDict | None
@@ -132,6 +135,12 @@ class StageMetrics:
     dispatch: float = 0.0
     """A stage with ``executor=``: time its remote tasks spent outside the calls (submitting, sending elements and
     results, queueing for a worker), summed over tasks."""
+    rate_wait: float = 0.0
+    """Time calls waited for a token of the stage's ``rate_limit=``, summed over calls (not busy time)."""
+    retry_wait: float = 0.0
+    """Time elements waited between attempts (``retry=``), summed over elements (not busy time)."""
+    timed_out: int = 0
+    """Calls (attempts) that took longer than ``timeout=``; each raised ``TimeoutError`` in its element."""
 
     def to_dict(self) -> StageMetricsDict:
         """JSON-ready: every field, plus ``filtered``."""
@@ -150,6 +159,9 @@ class StageMetrics:
             "executor": self.executor,
             "busy": self.busy,
             "dispatch": self.dispatch,
+            "rate_wait": self.rate_wait,
+            "retry_wait": self.retry_wait,
+            "timed_out": self.timed_out,
             "wait_upstream": self.wait_upstream,
             "wait_downstream": self.wait_downstream,
             "latency": None
@@ -238,7 +250,8 @@ class RunReport:
         )
         title = textwrap.fill(title, width)
         rows = [_row(s, self.wall_time) for s in self.stages]
-        keep = [i for i, (header, _) in enumerate(COLUMNS) if header != "caught" or self.caught]  # rare: on demand
+        rare = {"caught": self.caught, **{h: any(getattr(s, f) for s in self.stages) for h, f in RARE.items()}}
+        keep = [i for i, (header, _) in enumerate(COLUMNS) if rare.get(header, True)]  # rare ones: on demand
         droppable = sorted((i for i in keep if COLUMNS[i][1] < 99), key=lambda i: COLUMNS[i][1])
         while True:
             text = _render(title, keep, rows, plain)
@@ -250,10 +263,14 @@ class RunReport:
 # (header, priority): columns are left out lowest priority first until the table fits its width.
 COLUMNS = (
     ("stage", 99), ("kind", 7), ("in", 99), ("out", 99), ("filtered", 6), ("skipped", 6), ("failed", 8),
-    ("retried", 5), ("caught", 5), ("busy", 4), ("wait up", 2), ("wait down", 2), ("p50 ms", 3), ("p95 ms", 1),
+    ("retried", 5), ("caught", 5), ("timed out", 5), ("busy", 4), ("rate wait", 3), ("retry wait", 3),
+    ("wait up", 2), ("wait down", 2), ("p50 ms", 3), ("p95 ms", 1),
 )
+RARE = {"timed out": "timed_out", "rate wait": "rate_wait", "retry wait": "retry_wait"}
+"""Columns shown only when some stage has a value in them (as ``caught``, when the run caught something)."""
 TEXT = ("stage", "kind")  # the other columns are numbers, aligned right
 LEGEND = "busy: in user code, per worker; wait up/down: for the stage before/after; shares of the run"
+LEGEND_WAITS = "rate/retry wait: for a rate-limit token, between attempts, per worker"
 
 
 def _share(seconds: float, of: float) -> str:
@@ -275,8 +292,12 @@ def _row(s: StageMetrics, wall: float) -> tuple[str, ...]:
     if s.executor is not None:
         kind += f" @{s.executor}"
     ms = ("-", "-") if lat is None else tuple(f"{v * 1000:.1f}" for v in (lat.p50, lat.p95))
-    counts = (s.items_in, s.items_out, s.filtered, s.skipped, s.failed, s.retried, s.caught)
-    times = (_share(s.busy, wall * _workers(s)), _share(s.wait_upstream, wall), _share(s.wait_downstream, wall))
+    counts = (s.items_in, s.items_out, s.filtered, s.skipped, s.failed, s.retried, s.caught, s.timed_out)
+    per_worker = wall * _workers(s)
+    times = (
+        _share(s.busy, per_worker), _share(s.rate_wait, per_worker), _share(s.retry_wait, per_worker),
+        _share(s.wait_upstream, wall), _share(s.wait_downstream, wall),
+    )
     return (s.name, kind, *(f"{n:,}" for n in counts), *times, *ms)
 
 
@@ -284,6 +305,8 @@ def _render(title: str, keep: list[int], rows: list[tuple[str, ...]], plain: boo
     headers = tuple(COLUMNS[i][0] for i in keep)
     cells = [tuple(r[i] for i in keep) for r in rows]
     legend = f"\n{LEGEND}" if any(h in ("busy", "wait up", "wait down") for h in headers) else ""
+    if "rate wait" in headers or "retry wait" in headers:
+        legend += f"\n{LEGEND_WAITS}"
     if not plain:
         try:
             return _rich_table(title, headers, cells) + legend

@@ -8,12 +8,13 @@ run in virtual time, deterministic under a seed), and a run-time dependency woul
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from ._validate import check_callable, check_count, check_exceptions, check_fraction, check_seconds, fail
 
-__all__ = ["Backoff", "Retry"]
+__all__ = ["Backoff", "Retry", "RetryEvent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,24 @@ class Backoff:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """What ``Retry(on_retry=...)`` is told before each wait: one element is about to be tried again."""
+
+    stage: str
+    """The stage's name, as in its errors and report."""
+    element: object
+    """The element whose call failed."""
+    attempt: int
+    """The attempt that just failed (1 for the first call)."""
+    exception: Exception
+    """What that attempt raised."""
+    delay: float
+    """Seconds the element waits before its next attempt (from ``delay_from``, else the backoff)."""
+    elapsed: float
+    """Seconds since the element's first attempt started, its waits included (what ``deadline`` bounds)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Retry:
     """Per-element retry: at most ``attempts`` calls, waiting ``backoff`` between them, for exceptions that are
     instances of ``retry_on``. Cancellation is never retried (``asyncio.CancelledError`` is not an
@@ -82,6 +101,12 @@ class Retry:
 
     ``sleep`` is how the engine waits (``asyncio.sleep``; tests pass a virtual clock's ``sleep``), and ``seed``
     makes the jitter of every run repeat exactly.
+
+    For services: ``delay_from(exc)`` gives the seconds to wait before the next attempt (a ``Retry-After``), or
+    ``None`` for the backoff's delay; on a stage with ``rate_limit=``, such a delay also pauses every stage on that
+    limiter. ``deadline`` bounds the seconds one element may take over all its attempts and waits: when the next
+    wait would pass it, the element gives up at once (its last exception surfaces, is skipped or caught, as the
+    stage says). ``on_retry(event)`` is called before each wait with a ``RetryEvent`` (for logs and metrics).
     """
 
     attempts: int
@@ -89,6 +114,9 @@ class Retry:
     retry_on: tuple[type[Exception], ...] = (Exception,)
     sleep: Callable[[float], Awaitable[object]] = field(default=asyncio.sleep, repr=False, compare=False)
     seed: int | None = None
+    delay_from: Callable[[Exception], float | None] | None = field(default=None, kw_only=True, compare=False)
+    deadline: float | None = field(default=None, kw_only=True)
+    on_retry: Callable[[RetryEvent], object] | None = field(default=None, kw_only=True, compare=False)
 
     def __post_init__(self) -> None:
         check_count("Retry", "attempts", self.attempts, minimum=1)  # 1 means no retry
@@ -98,6 +126,12 @@ class Retry:
         check_callable("Retry", "sleep", self.sleep)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):  # pyright: ignore[reportUnnecessaryIsInstance]
             fail(TypeError, "Retry", "seed", "an int or None", self.seed)
+        if self.delay_from is not None:
+            check_callable("Retry", "delay_from", self.delay_from)
+        if self.deadline is not None:
+            check_seconds("Retry", "deadline", self.deadline, finite=True)
+        if self.on_retry is not None:
+            check_callable("Retry", "on_retry", self.on_retry)
 
     def rng(self) -> random.Random:
         """A fresh jitter source for one stage in one run: seeded when ``seed`` is set."""
@@ -106,6 +140,17 @@ class Retry:
     def retries(self, exc: BaseException) -> bool:
         """Whether ``exc`` may be retried."""
         return isinstance(exc, self.retry_on)
+
+    def delay_after(self, exc: Exception) -> float | None:
+        """The wait ``delay_from`` gives for ``exc`` (checked), or ``None``: then the backoff's delay applies."""
+        if self.delay_from is None:
+            return None
+        given = self.delay_from(exc)
+        if given is None:
+            return None
+        if isinstance(given, bool) or not isinstance(given, (int, float)) or not math.isfinite(given) or given < 0:  # pyright: ignore[reportUnnecessaryIsInstance]
+            fail(ValueError, "Retry", "delay_from(exception)", "None or a finite number of seconds >= 0", given)
+        return float(given)
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """The waits between the ``attempts`` calls (``attempts - 1`` of them)."""

@@ -47,7 +47,7 @@ _SPAN_NAME: Final = "typedstream.run"
 
 _INSTALL_HINT: Final = "typedstream.otel needs opentelemetry-api: pip install 'typedstream[otel]'"
 
-_STAGE_COUNTERS: Final = ("items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught")
+_STAGE_COUNTERS: Final = ("items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught", "timed_out")
 """Stage fields exported as counters ``typedstream.stage.<field>`` (and as span attributes)."""
 
 _DURATION_BUCKETS: Final = (
@@ -165,6 +165,7 @@ _COUNTER_DESCRIPTIONS: Final = {
     "failed": "Elements whose failure ended a run",
     "retried": "Extra calls made by retry=",
     "caught": "Failures a stage turned into values (try_map, Pipeline steps)",
+    "timed_out": "Calls that took longer than timeout=",
 }
 
 

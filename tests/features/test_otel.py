@@ -136,10 +136,11 @@ async def test_completed_run_gives_one_span_with_the_counts(otel: Telemetry) -> 
         "typedstream.stage.even.filtered": 5,
     }
     for stage in ("source", "inc", "even"):
-        expected.update({f"typedstream.stage.{stage}.{f}": 0 for f in ("skipped", "failed", "retried", "caught")})
+        zero = ("skipped", "failed", "retried", "caught", "timed_out")
+        expected.update({f"typedstream.stage.{stage}.{f}": 0 for f in zero})
         expected[f"typedstream.stage.{stage}.concurrency"] = 1
     assert {k: attrs.get(k) for k in expected} == expected
-    waits = ("busy", "wait_upstream", "wait_downstream")
+    waits = ("busy", "rate_wait", "retry_wait", "wait_upstream", "wait_downstream")
     times = ["typedstream.wall_time"] + [f"typedstream.stage.{s}.{t}" for s in ("source", "inc", "even") for t in waits]
     for key in times:
         value = attrs[key]

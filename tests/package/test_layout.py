@@ -32,7 +32,7 @@ from tests.support.paths import ROOT
 PACKAGE = ROOT / "typedstream"
 
 # What each part of the package may import from the rest of it (besides itself): the layers, top to bottom.
-VALUES = {"typedstream._errors", "typedstream._pools", "typedstream._progress", "typedstream._report", "typedstream._retry",
+VALUES = {"typedstream._errors", "typedstream._pools", "typedstream._progress", "typedstream._ratelimit", "typedstream._report", "typedstream._retry",
           "typedstream._sinks", "typedstream._validate"}
 ALLOWED: dict[str, set[str]] = {
     **{value: VALUES for value in VALUES},

@@ -11,6 +11,7 @@ from .chain import MAX_CHUNK as MAX_CHUNK
 from .chain import Chain as Chain
 from .chain import Chunks as Chunks
 from .chain import Guard as Guard
+from .chain import Limits as Limits
 from .chain import Op as Op
 from .chain import Origin as Origin
 from .chain import Shape as Shape
@@ -56,6 +57,7 @@ __all__ = [
     "DaskClient",
     "Expired",
     "Guard",
+    "Limits",
     "Kernel",
     "Op",
     "Origin",

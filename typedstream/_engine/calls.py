@@ -213,7 +213,13 @@ class Pool:
                 await self.wake.wait()
         finally:
             await cancel_and_wait(workers)
-            self._note_other_failures()
+            try:
+                await self._ended()
+            finally:
+                self._note_other_failures()
+
+    async def _ended(self) -> None:
+        """The workers have stopped: what else the pool started must end before the stage does."""
 
     def _note_other_failures(self) -> None:
         """One outcome per run: the first error, the others named on it."""

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .._ratelimit import RateLimit
 from .._retry import Retry
 from .._sinks import Sink
 from .executors import Remote
 from .kernel import Kernel
 
-__all__ = ["MAX_CHUNK", "ORIGIN", "Chain", "Chunks", "Guard", "Op", "Origin", "Pull", "Shape", "StageContext"]
+__all__ = ["MAX_CHUNK", "ORIGIN", "Chain", "Chunks", "Guard", "Limits", "Op", "Origin", "Pull", "Shape", "StageContext"]
 
 Chunks = AsyncIterator[list[Any]]
 """What flows between stages: non-empty lists of elements."""
@@ -71,6 +72,18 @@ class Guard:
     """Exceptions that become values (try_map's ``Failure``, a Pipeline step's ``StepError``)."""
     catch_shown: bool = True
     """Whether graphs show the catch (a Pipeline step's catch-all is how it reports, not a user option)."""
+    pauses: RateLimit | None = None
+    """The stage's rate limit: a delay from ``retry.delay_from`` (the server's) pauses it for every stage on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What bounds each call of a stage's function, each attempt: a token from a shared rate limit before it
+    (``cost(x)`` tokens, default one), and a timeout around it."""
+
+    rate_limit: RateLimit | None = None
+    cost: Callable[[Any], float] | None = None
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,10 +110,18 @@ class Op:
     """The user's function (its annotations show in graphs)."""
     remote: Remote | None = None
     """The executor the kernel's function runs on (in chunks of elements); None: on the event loop."""
+    limits: Limits | None = None
+    """None: calls are not rate-limited or timed out (the fast path)."""
 
     @property
     def fusable(self) -> bool:
-        return self.kernel is not None and not self.is_async and self.concurrency == 1 and self.remote is None
+        return (
+            self.kernel is not None
+            and not self.is_async
+            and self.concurrency == 1
+            and self.remote is None
+            and self.limits is None  # each call awaits its token first
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ def metrics(st: Stage) -> StageMetrics:
         caught=st.caught,
         executor=st.executor,
         dispatch=st.dispatch,
+        rate_wait=st.rate_wait,
+        retry_wait=st.retry_wait,
+        timed_out=st.timed_out,
     )
 
 

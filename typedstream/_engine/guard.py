@@ -12,9 +12,10 @@ import reprlib
 import traceback
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._errors import DeadLetter
+from .._retry import RetryEvent
 from .._sinks import Sink
 from .chain import Guard
 from .kernel import SKIPPED, Caught
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DeadLetters", "Recovery", "annotate", "call", "describe"]
 
+R = TypeVar("R")
 _isawaitable = inspect.isawaitable
 _repr = reprlib.Repr()
 _repr.maxstring = 80
@@ -91,6 +93,7 @@ class Guarded(Protocol):
     retried: int
     skipped: int
     caught: int
+    retry_wait: float
 
 
 class Recovery:
@@ -105,10 +108,13 @@ class Recovery:
         self._rng: random.Random | None = None
         self._feeder: DeadLetters | None = None
 
-    async def recover(self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float]) -> Any:
-        """``fn(x)`` raised ``exc`` on its first call. Retry as the policy says; then return the value, a
-        ``Caught``, ``SKIPPED``, or raise the last exception with the stage and element noted. Time spent waiting
-        between attempts is added to ``waited[0]`` (it is the element's latency, not busy time).
+    async def recover(
+        self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float], began: float | None = None
+    ) -> Any:
+        """``fn(x)`` raised ``exc`` on its first call, which started at ``began`` (the loop's time; default: now). Retry as the
+        policy says; then return the value, a ``Caught``, ``SKIPPED``, or raise the last exception with the stage
+        and element noted. Time spent waiting between attempts is added to ``waited[0]`` (it is the element's
+        latency, not busy time).
 
         Only ``Exception``s get here: a cancellation is never retried, caught or skipped.
         """
@@ -118,11 +124,32 @@ class Recovery:
         if retry is not None:
             if self._rng is None:
                 self._rng = retry.rng()
+            loop = asyncio.get_running_loop()
+            began = loop.time() if began is None else began
+            # The deadline is on the loop's clock, waits counted as asked for: a virtual sleep= takes no loop time.
+            slept = asked = 0.0
             while attempts < retry.attempts and isinstance(exc, retry.retry_on):
+                server = self._hook(retry.delay_after, exc, "delay_from", x)
+                delay = retry.backoff.delay(attempts, self._rng) if server is None else server
+                elapsed = loop.time() - began - slept + asked
+                if retry.deadline is not None and elapsed + delay > retry.deadline:
+                    exc.add_note(
+                        f"typedstream: gave up: waiting {delay:g} s more would pass the deadline of "
+                        f"{retry.deadline:g} s ({elapsed:.3g} s taken)"
+                    )
+                    break
+                if retry.on_retry is not None:
+                    self._hook(retry.on_retry, RetryEvent(st.name, x, attempts, exc, delay, elapsed), "on_retry", x)
+                if server is not None and guard.pauses is not None:
+                    guard.pauses.pause(delay)  # the server said to slow down: so does every stage on the limiter
                 st.retried += 1
-                waiting = now()
-                await retry.sleep(retry.backoff.delay(attempts, self._rng))
-                waited[0] += now() - waiting
+                waiting, waiting_loop = now(), loop.time()
+                await retry.sleep(delay)
+                took = now() - waiting
+                slept += loop.time() - waiting_loop
+                asked += delay
+                waited[0] += took
+                st.retry_wait += took
                 attempts += 1
                 try:
                     return await call(fn, x)
@@ -143,6 +170,15 @@ class Recovery:
         if attempts > 1:
             exc.add_note(f"typedstream: gave up after {attempts} attempts")
         raise exc
+
+    def _hook(self, hook: Callable[[Any], R], arg: Any, what: str, x: Any) -> R:
+        """A retry policy's function: its failure ends the run, said to be the policy's, not the element's."""
+        try:
+            return hook(arg)
+        except Exception as e:
+            e.add_note(f"typedstream: Retry({what}=...) of stage {self.stage.name!r} raised")
+            annotate(e, self.stage.name, x)
+            raise
 
     def _feed(self, sink: Sink[Any, object]) -> DeadLetters:
         if self._feeder is None:

@@ -20,12 +20,13 @@ from typing import Any
 from typing_extensions import override
 
 from .calls import Pool, kernel_of
-from .chain import MAX_CHUNK, Chunks
+from .chain import MAX_CHUNK, Chunks, Limits
 from .executors import DONE, DROPPED, FAILED, Payload, Remote, decode_chain, encode, land, launch
 from .guard import annotate
 from .kernel import SKIPPED, Kernel
 from .metrics import now
 from .stage import Stage
+from .tasks import cancel_and_wait
 
 __all__ = ["GATHER_TIME", "MIN_TASK", "RemotePool", "same_executor"]
 
@@ -48,6 +49,8 @@ def same_executor(a: Stage, b: Stage) -> bool:
         and (ra.executor if ra.executor is not None else ra.client) is (rb.executor if rb.executor is not None else rb.client)
         and ra.chunk_size == rb.chunk_size
         and (oa.concurrency, oa.ordered) == (ob.concurrency, ob.ordered)
+        and oa.limits is None  # a limited stage's tasks are its own: one element each, a token and a timeout each
+        and ob.limits is None
     )
 
 
@@ -63,6 +66,8 @@ class RemotePool(Pool):
         self.kernels: tuple[Kernel, ...] = (self.kern, *(kernel_of(st)[0] for st in stages[1:]))
         self.last = len(stages) - 1
         self.chunk = remote.chunk_size or 1  # before anything is measured: a call may take seconds
+        self.sized = remote.chunk_size is None and stages[0].limits is None  # else the chunk stays as it is
+        self.overdue: list[asyncio.Task[Payload]] = []  # tasks that timed out, still running: the pool outlives them
         self.per_call: float | None = None  # seconds of calls per element on the worker, smoothed
         self.overhead = float("inf")  # the least seconds seen outside the calls per task: sending, returning
         self.window = self.concurrency * self.chunk
@@ -202,13 +207,21 @@ class RemotePool(Pool):
             return [(FAILED, 0, (x, unsendable[i])) if i in unsendable else next(got) for i, x in enumerate(xs)]
         if not alone:
             await self.clear.wait()  # a suspect is being tried alone
+        limits = self.stages[start].limits
+        if limits is not None and limits.rate_limit is not None:
+            await self._token(limits, xs, start)
         started = now()
         task = launch(self.remote, kernels, payload)
         self.in_flight += 1
         back: Payload | None = None
         lost: Exception | None = None
         try:
-            back = await land(self.remote, task)
+            if limits is not None and limits.timeout is not None:
+                back = await self._within(limits.timeout, task, start)
+            else:
+                back = await land(self.remote, task)
+        except TimeoutError as e:  # one element per task here
+            return [(FAILED, 0, (xs[0], e))]
         except Exception as e:
             lost = e
         finally:
@@ -228,6 +241,38 @@ class RemotePool(Pool):
             )
             return [(FAILED, 0, (xs[0], lost))]
         return await self._alone(kernels, start, xs)
+
+    async def _token(self, limits: Limits, xs: list[Any], start: int) -> None:
+        st = self.stages[start]
+        assert limits.rate_limit is not None
+        cost = len(xs) if limits.cost is None else sum(st.cost(limits.cost, x) for x in xs)
+        asked = now()
+        await limits.rate_limit.acquire(cost)
+        st.rate_wait += now() - asked
+
+    async def _within(self, seconds: float, task: Any, start: int) -> Payload:
+        """The task's outcome, or ``TimeoutError`` after ``seconds``. An executor cannot interrupt a call: one
+        that is running goes on, and the pool waits for it when it ends, so nothing outlives the run."""
+        landing = asyncio.ensure_future(land(self.remote, task))
+        try:
+            await asyncio.wait([landing], timeout=seconds)
+        except BaseException:
+            await cancel_and_wait([landing])
+            raise
+        if landing.done():
+            return landing.result()
+        self.overdue.append(landing)
+        st = self.stages[start]
+        st.timed_out += 1
+        raise st.timed_out_error(seconds, f"; it runs on to its end on {self.remote.label}, and the run waits for it")
+
+    @override
+    async def _ended(self) -> None:
+        if self.overdue:
+            await cancel_and_wait(self.overdue)  # a running call is waited for (land), a queued one dropped
+            for t in self.overdue:
+                if not t.cancelled():
+                    t.exception()  # its outcome no longer matters: the element already timed out
 
     async def _alone(self, kernels: tuple[Kernel, ...], start: int, xs: list[Any]) -> list[Any]:
         """A lone element whose task was lost: a dying worker also takes the other tasks it held, so only a task
@@ -254,7 +299,7 @@ class RemotePool(Pool):
                 latency.add(t)
         outside = max(0.0, took - work)
         self.stages[start].dispatch += outside
-        if self.remote.chunk_size is not None or not n:
+        if not self.sized or not n:
             return
         per_call = work / n
         self.per_call = per_call if self.per_call is None else 0.7 * self.per_call + 0.3 * per_call

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Callable
 from typing import Any
 
-from .chain import Op, Shape
+from .chain import Limits, Op, Shape
 from .guard import DeadLetters, Recovery, annotate, call
 from .metrics import Histogram, Waits, now
 
@@ -21,7 +23,8 @@ class Stage:
 
     __slots__ = (
         "op", "name", "index", "items_in", "items_out", "filtered", "skipped", "failed", "retried", "caught", "busy", "waits",
-        "latency", "waited", "recovery", "filters", "concurrency", "executor", "dispatch",
+        "latency", "waited", "recovery", "filters", "concurrency", "executor", "dispatch", "limits", "rate_wait",
+        "retry_wait", "timed_out", "deadline",
     )
 
     def __init__(self, op: Op, name: str, index: int, letters: list[DeadLetters]) -> None:
@@ -44,34 +47,93 @@ class Stage:
         self.concurrency = op.concurrency
         self.executor = None if op.remote is None else op.remote.label  # e.g. "process(2)"
         self.dispatch = 0.0  # an executor stage: seconds its remote tasks spent outside the function
+        self.limits = op.limits
+        self.deadline = op.guard is not None and op.guard.retry is not None and op.guard.retry.deadline is not None
+        self.rate_wait = 0.0  # seconds calls waited for a token of the stage's rate limit
+        self.retry_wait = 0.0  # seconds elements waited between attempts
+        self.timed_out = 0  # calls that ran out of time (timeout=)
 
     async def call(self, fn: Callable[[Any], Any], x: Any) -> Any:
         """One call of the stage's function, for a stage that calls per element (not fused): the value, or
         ``SKIPPED``/``Caught`` from a guarded stage; a failure is raised (the original exception, noted with the
         stage and element) and counted. Its time, retries included, is the element's latency; waits between
         retries are not busy time."""
+        if self.limits is not None:
+            return await self._limited_call(self.limits, fn, x)
         started = now()
+        began = asyncio.get_running_loop().time() if self.deadline else None  # a deadline is on the loop's clock
         waited: list[float] | None = None  # retry waits of this call, only once a call failed
         try:
             return await call(fn, x)
         except Exception as e:
             waited = [0.0]
-            return await self.settle(fn, x, e, waited)
+            return await self.settle(fn, x, e, waited, began)
         finally:
             took = now() - started
             self.busy += took if waited is None else took - waited[0]
             self.latency.add(took)
 
-    async def settle(self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float]) -> Any:
+    async def _limited_call(self, limits: Limits, fn: Callable[[Any], Any], x: Any) -> Any:
+        """``call`` for a stage with ``rate_limit=`` or ``timeout=``: every attempt, retries included, takes its
+        token and runs within its timeout. Waits for tokens, like waits between attempts, are not busy time."""
+        started = now()
+        began = asyncio.get_running_loop().time()
+        waited = [0.0]
+
+        async def attempt(x: Any) -> Any:
+            if limits.rate_limit is not None:
+                asked = now()  # timed here, on the clock busy time is on (the limiter's may be virtual)
+                await limits.rate_limit.acquire(1.0 if limits.cost is None else self.cost(limits.cost, x))
+                spent = now() - asked
+                waited[0] += spent
+                self.rate_wait += spent
+            if limits.timeout is None:
+                return await call(fn, x)
+            deadline = asyncio.timeout(limits.timeout)
+            try:
+                async with deadline:
+                    return await call(fn, x)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise  # the function's own
+                self.timed_out += 1
+                raise self.timed_out_error(limits.timeout) from None
+
+        try:
+            try:
+                return await attempt(x)
+            except Exception as e:
+                return await self.settle(attempt, x, e, waited, began)
+        finally:
+            took = now() - started
+            self.busy += took - waited[0]
+            self.latency.add(took)
+
+    def timed_out_error(self, seconds: float, after: str = "") -> TimeoutError:
+        """What a call that ran out of time raises in its element."""
+        error = TimeoutError(f"the call took longer than timeout={seconds:g} s")
+        error.add_note(f"typedstream: a call of stage {self.name!r} took longer than timeout={seconds:g} s{after}")
+        return error
+
+    def cost(self, cost: Callable[[Any], Any], x: Any) -> float:
+        """The tokens a call on ``x`` takes (``rate_cost=``), checked."""
+        tokens = cost(x)
+        if isinstance(tokens, bool) or not isinstance(tokens, (int, float)) or not 0 <= tokens < math.inf:
+            raise TypeError(f"stage {self.name!r}: rate_cost must give a number of tokens >= 0, got {tokens!r}")
+        return float(tokens)
+
+    async def settle(
+        self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float], began: float | None = None
+    ) -> Any:
         """The first call of ``fn`` on ``x`` raised ``exc`` (here or on an executor): what the stage's guard makes
         of it (a value from a retry, ``SKIPPED``, ``Caught``), else ``exc`` raised, noted and counted. Retry waits
-        are added to ``waited[0]``."""
+        are added to ``waited[0]``; ``began`` is when the first call started on the loop's clock, if known."""
         recovery = self.recovery
         if recovery is None:
             self.failure(exc, x)  # the original exception goes on; the note says where
             raise exc
         try:
-            return await recovery.recover(fn, x, exc, waited)
+            return await recovery.recover(fn, x, exc, waited, began)
         except Exception:
             self.failed += 1  # noted by the recovery
             raise

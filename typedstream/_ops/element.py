@@ -5,6 +5,7 @@ built by ``element`` from its checked options: the engine then calls, times, gua
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import itertools
@@ -21,6 +22,7 @@ from .._engine import (
     DaskClient,
     Guard,
     Kernel,
+    Limits,
     Op,
     Remote,
     Shape,
@@ -31,9 +33,20 @@ from .._engine import (
     remote,
 )
 from .._errors import DeadLetter
+from .._ratelimit import RateLimit
 from .._retry import Retry
 from .._sinks import Sink
-from .._validate import check_callable, check_count, check_instance, check_one_of, fail, stage_name, unwrap_partial, where
+from .._validate import (
+    check_callable,
+    check_count,
+    check_instance,
+    check_one_of,
+    check_seconds,
+    fail,
+    stage_name,
+    unwrap_partial,
+    where,
+)
 
 __all__ = ["ElementOptions", "awaiting", "default_concurrency", "element", "filter", "flat_map", "is_async_callable", "map", "not_none", "settings", "tap", "take_while"]
 
@@ -70,6 +83,15 @@ class ElementOptions(TypedDict, Generic[T], total=False, closed=True):
     chunk_size: int | None
     """With ``executor=``: elements per remote task (default: sized so a task carries at least 100 ms of calls,
     from the time the first calls took)."""
+    rate_limit: RateLimit | None
+    """Take a token from this ``RateLimit`` before every call, retries included; one limiter given to several
+    stages (or pipelines) limits their calls together."""
+    rate_cost: Callable[[T], float] | None
+    """With ``rate_limit=``: the tokens a call on this element costs (default 1)."""
+    timeout: float | None
+    """Seconds each call (each attempt) may take: one that takes longer raises ``TimeoutError`` inside the
+    element, so ``retry=`` retries it and ``on_error="skip"`` skips it. For an ``async`` function, or with
+    ``executor=``; a plain call on the loop cannot be interrupted."""
 
 
 OPTIONS = tuple(ElementOptions.__annotations__)
@@ -113,6 +135,7 @@ class Settings:
     window: int
     guard: Guard | None
     remote: Remote | None = None
+    limits: Limits | None = None
 
     def op(
         self,
@@ -145,6 +168,7 @@ class Settings:
             window=self.window,
             guard=self.guard,
             fn=f,
+            limits=self.limits,
         )
 
 
@@ -163,6 +187,7 @@ def settings(kind: str, f: object, options: ElementOptions[Any], catch: tuple[ty
         if executor is None:
             raise ValueError(f"{at}: chunk_size= sizes the remote tasks of executor=; it needs executor=")
     on = None if executor is None else remote(executor, chunk_size, at)
+    limits = _limits(at, f, options, on)
     concurrency = options.get("concurrency")
     concurrency = check_count(at, "concurrency", _concurrency(on) if concurrency is None else concurrency, minimum=1)
     ordered = options.get("ordered", True)
@@ -170,7 +195,38 @@ def settings(kind: str, f: object, options: ElementOptions[Any], catch: tuple[ty
         fail(TypeError, at, "ordered", "a bool", ordered)
     window = options.get("window")
     window = check_count(at, "window", 32 * concurrency if window is None else window, minimum=concurrency)
-    return Settings(name, concurrency, ordered, window, _guard(at, options, catch), on)
+    guard = _guard(at, options, catch)
+    if guard is not None and limits is not None and limits.rate_limit is not None and limits.rate_limit.pause_on_retry_after:
+        guard = dataclasses.replace(guard, pauses=limits.rate_limit)
+    return Settings(name, concurrency, ordered, window, guard, on, limits)
+
+
+def _limits(at: str, f: object, options: ElementOptions[Any], on: Remote | None) -> Limits | None:
+    rate_limit = options.get("rate_limit")
+    cost = options.get("rate_cost")
+    timeout = options.get("timeout")
+    if rate_limit is not None:
+        check_instance(at, "rate_limit", rate_limit, RateLimit, "a RateLimit or None")
+    if cost is not None:
+        check_callable(at, "rate_cost", cost)
+        if rate_limit is None:
+            raise ValueError(f"{at}: rate_cost= is the tokens a call takes from rate_limit=; it needs rate_limit=")
+    if timeout is not None:
+        timeout = check_seconds(at, "timeout", timeout, finite=True)
+        if on is None and not is_async_callable(f):
+            raise ValueError(
+                f"{at}: timeout= limits each call of an async function, or of one on executor=; a plain call on the "
+                "event loop cannot be interrupted: make it async def, wrap a function that returns awaitables in "
+                "ts.awaiting(f), or give the stage executor="
+            )
+    if on is not None and (rate_limit is not None or timeout is not None) and (on.chunk_size or 1) != 1:
+        raise ValueError(
+            f"{at}: with rate_limit= or timeout=, executor= sends one element per task (each call takes its token "
+            f"and has its timeout); chunk_size must be 1 or left out, got {on.chunk_size}"
+        )
+    if rate_limit is None and timeout is None:
+        return None
+    return Limits(rate_limit, cost, timeout)
 
 
 def _concurrency(on: Remote | None) -> int:
@@ -283,7 +339,7 @@ def flat_map(f: Callable[[Any], Any], **options: Unpack[ElementOptions[Any]]) ->
     s = settings("flat_map", f, options)
     if s.remote is not None:
         return s.op("flat_map", f, FlatMapKernel, call=DrainList(f), shape=Shape.RESHAPING)
-    if s.concurrency == 1 and s.guard is None:
+    if s.concurrency == 1 and s.guard is None and s.limits is None:
         # Inner iterables are streamed, never drained whole: they may be huge or endless.
         return Op(name=s.name, kind="flat_map", shape=Shape.RESHAPING, pull=functools.partial(_flat_map, f), fn=f)
     # Concurrent or guarded calls each drain their inner iterable into a list inside the call, so a retry or a

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections import deque
 from typing import Any
 
 from .._engine import Chunks, Expired, Op, Relay, Shape, StageContext, annotate, before, relayed
+from .._ratelimit import RateLimit
 from .._validate import check_count, check_seconds, where
 
 __all__ = ["batch_within", "buffer", "throttle", "timeout"]
@@ -80,27 +80,28 @@ async def _timeout(seconds: float, inputs: list[Chunks], st: StageContext) -> Ch
         yield chunk
 
 
-def throttle(rate: int, per: float) -> Op:
-    check_count(where("throttle"), "rate", rate, minimum=1)
-    secs = check_seconds(where("throttle"), "per", per)
-    return Op(name="throttle", kind="throttle", shape=Shape.PASS_THROUGH, pull=functools.partial(_throttle, rate, secs))
+def throttle(rate: int, per: float, burst: int | None = None) -> Op:
+    at = where("throttle")
+    check_count(at, "rate", rate, minimum=1)
+    secs = check_seconds(at, "per", per, finite=True)
+    if burst is not None:
+        check_count(at, "burst", burst, minimum=0)
+    return Op(
+        name="throttle", kind="throttle", shape=Shape.PASS_THROUGH, pull=functools.partial(_throttle, rate, secs, burst)
+    )
 
 
-async def _throttle(rate: int, per: float, inputs: list[Chunks], st: StageContext) -> Chunks:
-    """At most ``rate`` elements in any window of ``per`` seconds (a sliding log of the last ``rate`` sends)."""
-    loop = asyncio.get_running_loop()
-    sent: deque[float] = deque(maxlen=rate)
+async def _throttle(rate: int, per: float, burst: int | None, inputs: list[Chunks], st: StageContext) -> Chunks:
+    """Elements spaced ``per / rate`` apart (``burst`` more back to back after a pause): the token bucket of
+    ``RateLimit``, one per run, taken per element."""
+    bucket = RateLimit(rate, per, burst)
     async for chunk in inputs[0]:
         out: list[Any] = []
         for x in chunk:
-            if len(sent) == rate:
-                wait = sent[0] + per - loop.time()
-                if wait > 0:
-                    if out:
-                        yield out
-                        out = []
-                    await asyncio.sleep(wait)
-            sent.append(loop.time())
+            if bucket.would_wait() and out:
+                yield out  # what may go now goes now
+                out = []
+            await bucket.acquire()
             out.append(x)
         if out:
             yield out

@@ -1,0 +1,128 @@
+"""``RateLimit``: a token bucket that stages take a token from before every call, shared by whoever holds it.
+
+The bucket is kept as one number, the time its debt is paid off (GCRA, the "virtual scheduling" form of a token
+bucket): a call may start once the calls before it have been paid for, less the burst allowance, and then adds
+its own cost. So calls are spaced ``per / rate`` apart, not released in bursts when a window turns over, and no
+lock is needed: a reservation is one synchronous step on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Protocol
+
+from ._validate import check_count, check_seconds, fail
+
+__all__ = ["Clock", "LoopClock", "RateLimit"]
+
+
+class Clock(Protocol):
+    """Where a limiter reads the time and waits: the event loop's by default; tests pass a virtual one."""
+
+    def time(self) -> float: ...
+
+    async def sleep(self, seconds: float, /) -> object: ...
+
+
+class LoopClock:
+    """The running event loop's clock and ``asyncio.sleep``."""
+
+    __slots__ = ()
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float, /) -> None:
+        await asyncio.sleep(seconds)
+
+
+class RateLimit:
+    """At most ``rate`` calls per ``per`` seconds, spaced ``per / rate`` apart, for every stage given this
+    limiter as ``rate_limit=`` (in one pipeline or in several running in one event loop), retries included.
+
+    ``burst`` extra calls may go back to back after a quiet spell, so no window of ``per`` seconds holds more than
+    ``rate + burst`` calls. A stage's ``rate_cost=f`` makes a call cost ``f(element)`` tokens instead of one (LLM
+    tokens per minute, bytes per second): a call starts once the calls before it are paid for, then the calls after
+    it wait for its cost. ``pause(seconds)`` holds back every call not yet started (a stage does it when a server
+    says ``Retry-After``, through ``Retry(delay_from=)``).
+
+    The limiter holds no task and no loop: it may be built anywhere and used by any number of runs. ``clock``
+    (default: the running loop's) is for tests in virtual time.
+    """
+
+    __slots__ = ("rate", "per", "burst", "pause_on_retry_after", "_clock", "_interval", "_tolerance", "_paid_until", "_paused_until",
+                 "_pauses", "calls", "waited")
+
+    def __init__(
+        self,
+        rate: float,
+        per: float = 1.0,
+        burst: int | None = None,
+        *,
+        pause_on_retry_after: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)):  # pyright: ignore[reportUnnecessaryIsInstance]
+            fail(TypeError, "RateLimit", "rate", "a number of calls", rate)
+        if not (math.isfinite(rate) and rate > 0):
+            fail(ValueError, "RateLimit", "rate", "a finite number > 0", rate)
+        check_seconds("RateLimit", "per", per, finite=True)
+        burst = 0 if burst is None else check_count("RateLimit", "burst", burst, minimum=0)
+        if clock is not None and not (callable(getattr(clock, "time", None)) and callable(getattr(clock, "sleep", None))):
+            fail(TypeError, "RateLimit", "clock", "an object with time() and async sleep(seconds)", clock)
+        if not isinstance(pause_on_retry_after, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
+            fail(TypeError, "RateLimit", "pause_on_retry_after", "a bool", pause_on_retry_after)
+        self.rate = rate
+        self.pause_on_retry_after = pause_on_retry_after
+        self.per = per
+        self.burst = burst
+        self._clock: Clock = clock if clock is not None else LoopClock()
+        self._interval = per / rate  # seconds one token takes to come back
+        self._tolerance = burst * self._interval
+        self._paid_until = -math.inf  # when the tokens taken so far are paid for
+        self._paused_until = -math.inf
+        self._pauses = 0  # bumped by pause(): a waiter that slept through one reserves again
+        self.calls = 0
+        """Calls let through so far."""
+        self.waited = 0.0
+        """Seconds callers have waited for a token so far, summed over callers."""
+
+    def __repr__(self) -> str:
+        burst = f", burst={self.burst}" if self.burst else ""
+        return f"RateLimit({self.rate:g}, per={self.per:g}{burst})"
+
+    async def acquire(self, cost: float = 1.0) -> float:
+        """Wait until a call of ``cost`` tokens may start and take them; the seconds waited."""
+        if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not (math.isfinite(cost) and cost >= 0):  # pyright: ignore[reportUnnecessaryIsInstance]
+            fail(ValueError, "RateLimit.acquire", "cost", "a finite number >= 0", cost)
+        clock = self._clock
+        began = clock.time()
+        while True:
+            t = clock.time()
+            start = max(t, self._paid_until - self._tolerance, self._paused_until)
+            self._paid_until = max(start, self._paid_until) + cost * self._interval
+            pauses = self._pauses
+            if start > t:
+                await clock.sleep(start - t)
+            if self._pauses == pauses or clock.time() >= self._paused_until:
+                break
+            # paused while waiting: this reservation is given up (a wasted token only slows calls down)
+        waited = clock.time() - began
+        self.calls += 1
+        self.waited += waited
+        return waited
+
+    def would_wait(self) -> bool:
+        """Whether a call asked for now would have to wait."""
+        start = max(self._paid_until - self._tolerance, self._paused_until)
+        return start > self._clock.time()
+
+    def pause(self, seconds: float) -> None:
+        """Start no call for ``seconds`` from now (a later pause extends it; an earlier end never shortens it).
+        Calls resume spaced, as after any quiet spell."""
+        check_seconds("RateLimit.pause", "seconds", seconds, allow_zero=True, finite=True)
+        until = self._clock.time() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            self._pauses += 1
