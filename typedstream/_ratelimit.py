@@ -47,12 +47,13 @@ class RateLimit:
     it wait for its cost. ``pause(seconds)`` holds back every call not yet started (a stage does it when a server
     says ``Retry-After``, through ``Retry(delay_from=)``).
 
-    The limiter holds no task and no loop: it may be built anywhere and used by any number of runs. ``clock``
-    (default: the running loop's) is for tests in virtual time.
+    The limiter holds no task and no loop: it may be built anywhere and used by any number of runs in one event
+    loop (it is not for several threads at once); kept for a later loop whose clock reads earlier, it starts
+    afresh. ``clock`` (default: the running loop's) is for tests in virtual time.
     """
 
     __slots__ = ("rate", "per", "burst", "pause_on_retry_after", "_clock", "_interval", "_tolerance", "_paid_until", "_paused_until",
-                 "_pauses", "calls", "waited")
+                 "_pauses", "_seen", "calls", "waited")
 
     def __init__(
         self,
@@ -83,6 +84,7 @@ class RateLimit:
         self._paid_until = -math.inf  # when the tokens taken so far are paid for
         self._paused_until = -math.inf
         self._pauses = 0  # bumped by pause(): a waiter that slept through one reserves again
+        self._seen = -math.inf  # the latest time read: a clock that goes back is another loop's, so start afresh
         self.calls = 0
         """Calls let through so far."""
         self.waited = 0.0
@@ -97,32 +99,39 @@ class RateLimit:
         if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not (math.isfinite(cost) and cost >= 0):  # pyright: ignore[reportUnnecessaryIsInstance]
             fail(ValueError, "RateLimit.acquire", "cost", "a finite number >= 0", cost)
         clock = self._clock
-        began = clock.time()
+        began = self._now()
         while True:
-            t = clock.time()
+            t = self._now()
             start = max(t, self._paid_until - self._tolerance, self._paused_until)
             self._paid_until = max(start, self._paid_until) + cost * self._interval
             pauses = self._pauses
             if start > t:
                 await clock.sleep(start - t)
-            if self._pauses == pauses or clock.time() >= self._paused_until:
+            if self._pauses == pauses or self._now() >= self._paused_until:
                 break
             # paused while waiting: this reservation is given up (a wasted token only slows calls down)
-        waited = clock.time() - began
+        waited = self._now() - began
         self.calls += 1
         self.waited += waited
         return waited
 
     def would_wait(self) -> bool:
         """Whether a call asked for now would have to wait."""
-        start = max(self._paid_until - self._tolerance, self._paused_until)
-        return start > self._clock.time()
+        now = self._now()
+        return max(self._paid_until - self._tolerance, self._paused_until) > now
+
+    def _now(self) -> float:
+        t = self._clock.time()
+        if t < self._seen:  # a limiter kept from one event loop to the next, whose clock starts elsewhere
+            self._paid_until = self._paused_until = -math.inf
+        self._seen = t
+        return t
 
     def pause(self, seconds: float) -> None:
         """Start no call for ``seconds`` from now (a later pause extends it; an earlier end never shortens it).
         Calls resume spaced, as after any quiet spell."""
         check_seconds("RateLimit.pause", "seconds", seconds, allow_zero=True, finite=True)
-        until = self._clock.time() + seconds
+        until = self._now() + seconds
         if until > self._paused_until:
             self._paused_until = until
             self._pauses += 1

@@ -540,3 +540,14 @@ def test_on_an_executor_every_call_takes_a_token_retries_included() -> None:
     gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:])]
     assert min(gaps) >= 0.05 * 0.8, gaps  # spaced by the limiter, not sent in chunks
     assert report.stages[1].rate_wait > 0.2
+
+
+def test_a_limiter_kept_from_one_event_loop_to_the_next_starts_afresh_on_the_new_clock() -> None:
+    limit = ts.RateLimit(10, per=1.0)
+
+    async def calls() -> list[float]:
+        return [await limit.acquire() for _ in range(3)]
+
+    assert asyncio.run(calls()) == pytest.approx([0.0, 0.1, 0.1], abs=0.02)  # the real loop: monotonic time
+    assert run_virtual(calls) == [0.0, 0.1, 0.1]  # a loop whose clock starts at 0: not a wait of hours
+    assert asyncio.run(calls()) == pytest.approx([0.0, 0.1, 0.1], abs=0.02)
