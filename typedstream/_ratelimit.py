@@ -68,16 +68,17 @@ class RateLimit:
             fail(TypeError, "RateLimit", "rate", "a number of calls", rate)
         if not (math.isfinite(rate) and rate > 0):
             fail(ValueError, "RateLimit", "rate", "a finite number > 0", rate)
-        check_seconds("RateLimit", "per", per, finite=True)
+        per = check_seconds("RateLimit", "per", per, finite=True)
         burst = 0 if burst is None else check_count("RateLimit", "burst", burst, minimum=0)
         if clock is not None and not (callable(getattr(clock, "time", None)) and callable(getattr(clock, "sleep", None))):
             fail(TypeError, "RateLimit", "clock", "an object with time() and async sleep(seconds)", clock)
         if not isinstance(pause_on_retry_after, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
             fail(TypeError, "RateLimit", "pause_on_retry_after", "a bool", pause_on_retry_after)
-        self.rate = rate
-        self.pause_on_retry_after = pause_on_retry_after
-        self.per = per
-        self.burst = burst
+        self.rate: float = float(rate)
+        """Calls (tokens) per ``per`` seconds."""
+        self.pause_on_retry_after: bool = pause_on_retry_after
+        self.per: float = per
+        self.burst: int = burst
         self._clock: Clock = clock if clock is not None else LoopClock()
         self._interval = per / rate  # seconds one token takes to come back
         self._tolerance = burst * self._interval

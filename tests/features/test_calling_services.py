@@ -551,3 +551,13 @@ def test_a_limiter_kept_from_one_event_loop_to_the_next_starts_afresh_on_the_new
     assert asyncio.run(calls()) == pytest.approx([0.0, 0.1, 0.1], abs=0.02)  # the real loop: monotonic time
     assert run_virtual(calls) == [0.0, 0.1, 0.1]  # a loop whose clock starts at 0: not a wait of hours
     assert asyncio.run(calls()) == pytest.approx([0.0, 0.1, 0.1], abs=0.02)
+
+
+def test_throttle_is_the_same_bucket_on_elements() -> None:
+    async def stamps(stage: ts.SameStage) -> list[float]:
+        return [now() async for _ in ts.source(range(6)) | stage]
+
+    assert run_virtual(lambda: stamps(ts.throttle(4, per=1.0))) == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0, 1.25])
+    assert run_virtual(lambda: stamps(ts.throttle(4, per=1.0, burst=2))) == pytest.approx([0, 0, 0, 0.25, 0.5, 0.75])
+    with pytest.raises(ValueError, match="stage 'throttle': burst must be >= 0"):
+        ts.throttle(4, burst=-1)
