@@ -254,9 +254,9 @@ class RunReport:
         keep = [i for i, (header, _) in enumerate(COLUMNS) if rare.get(header, True)]  # rare ones: on demand
         droppable = sorted((i for i in keep if COLUMNS[i][1] < 99), key=lambda i: COLUMNS[i][1])
         while True:
-            text = _render(title, keep, rows, plain)
+            text, legend = _render(title, keep, rows, plain)
             if max(map(len, text.splitlines())) <= width or not droppable:
-                return text
+                return text + "".join(f"\n{line}" for line in textwrap.wrap(legend, width))
             keep.remove(droppable.pop(0))
 
 
@@ -269,8 +269,11 @@ COLUMNS = (
 RARE = {"timed out": "timed_out", "rate wait": "rate_wait", "retry wait": "retry_wait"}
 """Columns shown only when some stage has a value in them (as ``caught``, when the run caught something)."""
 TEXT = ("stage", "kind")  # the other columns are numbers, aligned right
-LEGEND = "busy: in user code, per worker; wait up/down: for the stage before/after; shares of the run"
-LEGEND_WAITS = "rate/retry wait: for a rate-limit token, between attempts, per worker"
+LEGEND = (  # (the columns it explains, what it says): the legend names only the columns shown
+    (("busy",), "busy: in user code, per worker"),
+    (("rate wait", "retry wait"), "rate/retry wait: for a rate-limit token, between attempts, per worker"),
+    (("wait up", "wait down"), "wait up/down: for the stage before/after"),
+)
 
 
 def _share(seconds: float, of: float) -> str:
@@ -301,18 +304,18 @@ def _row(s: StageMetrics, wall: float) -> tuple[str, ...]:
     return (s.name, kind, *(f"{n:,}" for n in counts), *times, *ms)
 
 
-def _render(title: str, keep: list[int], rows: list[tuple[str, ...]], plain: bool) -> str:
+def _render(title: str, keep: list[int], rows: list[tuple[str, ...]], plain: bool) -> tuple[str, str]:
+    """The table with the columns ``keep``, and the legend of the columns it shows."""
     headers = tuple(COLUMNS[i][0] for i in keep)
     cells = [tuple(r[i] for i in keep) for r in rows]
-    legend = f"\n{LEGEND}" if any(h in ("busy", "wait up", "wait down") for h in headers) else ""
-    if "rate wait" in headers or "retry wait" in headers:
-        legend += f"\n{LEGEND_WAITS}"
+    said = [text for columns, text in LEGEND if any(h in headers for h in columns)]
+    legend = f"{'; '.join(said)}; shares of the run" if said else ""
     if not plain:
         try:
-            return _rich_table(title, headers, cells) + legend
+            return _rich_table(title, headers, cells), legend
         except ImportError:
             pass
-    return _plain_table(title, headers, cells) + legend
+    return _plain_table(title, headers, cells), legend
 
 
 def _plain_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
