@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from typing import Protocol
 
 from ._validate import check_count, check_seconds, fail
@@ -53,7 +54,7 @@ class RateLimit:
     """
 
     __slots__ = ("rate", "per", "burst", "pause_on_retry_after", "_clock", "_interval", "_tolerance", "_paid_until", "_paused_until",
-                 "_pauses", "_seen", "calls", "waited")
+                 "_pauses", "_seen", "_given_up", "_starts", "calls", "waited")
 
     def __init__(
         self,
@@ -70,6 +71,11 @@ class RateLimit:
             fail(ValueError, "RateLimit", "rate", "a finite number > 0", rate)
         per = check_seconds("RateLimit", "per", per, finite=True)
         burst = 0 if burst is None else check_count("RateLimit", "burst", burst, minimum=0)
+        interval = per / rate
+        if not (0 < interval < math.inf):
+            raise ValueError(f"RateLimit: rate={rate!r} per={per!r} gives {interval!r} seconds between calls")
+        if burst > 10**9:
+            fail(ValueError, "RateLimit", "burst", "at most 10**9 calls", burst)
         if clock is not None and not (callable(getattr(clock, "time", None)) and callable(getattr(clock, "sleep", None))):
             fail(TypeError, "RateLimit", "clock", "an object with time() and async sleep(seconds)", clock)
         if not isinstance(pause_on_retry_after, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
@@ -80,12 +86,16 @@ class RateLimit:
         self.per: float = per
         self.burst: int = burst
         self._clock: Clock = clock if clock is not None else LoopClock()
-        self._interval = per / rate  # seconds one token takes to come back
+        self._interval = interval  # seconds one token takes to come back
         self._tolerance = burst * self._interval
         self._paid_until = -math.inf  # when the tokens taken so far are paid for
         self._paused_until = -math.inf
         self._pauses = 0  # bumped by pause(): a waiter that slept through one reserves again
         self._seen = -math.inf  # the latest time read: a clock that goes back is another loop's, so start afresh
+        self._given_up: dict[float, float] = {}  # reservations not used (cancelled waiters): their end -> start
+        # When the last calls of one token actually started: the window bound holds for them even when the loop
+        # wakes a waiter late (a late call and an on-time one could otherwise share a window).
+        self._starts: deque[float] = deque(maxlen=math.ceil(rate + burst))
         self.calls = 0
         """Calls let through so far."""
         self.waited = 0.0
@@ -96,25 +106,54 @@ class RateLimit:
         return f"RateLimit({self.rate:g}, per={self.per:g}{burst})"
 
     async def acquire(self, cost: float = 1.0) -> float:
-        """Wait until a call of ``cost`` tokens may start and take them; the seconds waited."""
-        if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not (math.isfinite(cost) and cost >= 0):  # pyright: ignore[reportUnnecessaryIsInstance]
+        """Wait until a call of ``cost`` tokens may start and take them; the seconds waited. A waiter that is
+        cancelled gives its reservation back if no later one was made meanwhile (else it stays a gap)."""
+        if isinstance(cost, bool) or not isinstance(cost, (int, float)):  # pyright: ignore[reportUnnecessaryIsInstance]
+            fail(TypeError, "RateLimit.acquire", "cost", "a number of tokens", cost)
+        if not (math.isfinite(cost) and cost >= 0):
             fail(ValueError, "RateLimit.acquire", "cost", "a finite number >= 0", cost)
         clock = self._clock
         began = self._now()
         while True:
             t = self._now()
             start = max(t, self._paid_until - self._tolerance, self._paused_until)
-            self._paid_until = max(start, self._paid_until) + cost * self._interval
+            before = self._paid_until
+            self._paid_until = end = max(start, before) + cost * self._interval
             pauses = self._pauses
-            if start > t:
-                await clock.sleep(start - t)
+            try:
+                if start > t:
+                    await clock.sleep(start - t)
+                if cost == 1:
+                    await self._after_the_window(clock)
+            except BaseException:
+                self._give_back(end, before)
+                raise
             if self._pauses == pauses or self._now() >= self._paused_until:
                 break
-            # paused while waiting: this reservation is given up (a wasted token only slows calls down)
+            self._give_back(end, before)  # paused while waiting: reserve again, after the pause
+        if cost == 1:
+            self._starts.append(self._now())
         waited = self._now() - began
         self.calls += 1
         self.waited += waited
         return waited
+
+    async def _after_the_window(self, clock: Clock) -> None:
+        starts = self._starts
+        while len(starts) == starts.maxlen and (late := starts[0] + self.per - self._now()) > 0:
+            await clock.sleep(late)
+
+    def _give_back(self, end: float, start: float) -> None:
+        """A reservation from ``start`` to ``end`` was not used: if it is the last one, the next call may have its
+        time (and so may the ones given up before it, now last)."""
+        given_up = self._given_up
+        given_up[end] = start
+        while self._paid_until in given_up:
+            self._paid_until = given_up.pop(self._paid_until)
+        if len(given_up) > 64:  # ends in the past no longer matter
+            now = self._now()
+            for e in [e for e in given_up if e <= now]:
+                del given_up[e]
 
     def would_wait(self) -> bool:
         """Whether a call asked for now would have to wait."""
@@ -125,6 +164,8 @@ class RateLimit:
         t = self._clock.time()
         if t < self._seen:  # a limiter kept from one event loop to the next, whose clock starts elsewhere
             self._paid_until = self._paused_until = -math.inf
+            self._given_up.clear()
+            self._starts.clear()
         self._seen = t
         return t
 

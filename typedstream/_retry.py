@@ -104,8 +104,8 @@ class Retry:
 
     For services: ``delay_from(exc)`` gives the seconds to wait before the next attempt (a ``Retry-After``), or
     ``None`` for the backoff's delay; on a stage with ``rate_limit=``, such a delay also pauses every stage on that
-    limiter. ``deadline`` bounds the seconds one element may take over all its attempts and waits: when the next
-    wait would pass it, the element gives up at once (its last exception surfaces, is skipped or caught, as the
+    limiter. ``deadline`` bounds the seconds one element may take over its attempts and waits, from its first
+    call: when the next wait would pass it, the element gives up at once (its last exception surfaces, is skipped or caught, as the
     stage says). ``on_retry(event)`` is called before each wait with a ``RetryEvent`` (for logs and metrics).
     """
 

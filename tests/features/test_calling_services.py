@@ -330,6 +330,8 @@ def test_a_limiter_with_an_injected_clock() -> None:
         ((5,), {"burst": -1}, ValueError, "burst must be >= 0"),
         ((5,), {"burst": 1.5}, TypeError, "burst must be an int"),
         ((5,), {"clock": object()}, TypeError, "clock must be an object with time"),
+        ((1e-320,), {}, ValueError, "gives inf seconds between calls"),
+        ((5,), {"burst": 10**400}, ValueError, "burst must be at most 10"),
     ],
 )
 def test_the_limiter_is_checked_when_built(
@@ -363,14 +365,32 @@ def test_the_stage_options_are_checked_naming_the_stage() -> None:
     ts.map(ts.awaiting(later), timeout=1.0)
 
 
-def test_a_bad_rate_cost_fails_its_element_naming_the_stage() -> None:
-    async def fetch(x: str) -> str:
+@pytest.mark.parametrize("on", ["loop", "executor"])
+def test_a_bad_rate_cost_ends_the_run_naming_the_stage_whatever_the_element_options(on: str) -> None:
+    """A rate_cost that fails is a bug of the stage (like a failing delay_from), not the element's failure to
+    retry or skip: the same on the loop and on an executor."""
+
+    def fetch(x: str) -> str:
         return x
 
-    async def main() -> None:
-        await ts.source(["a"]).map(fetch, rate_limit=ts.RateLimit(5), rate_cost=lambda s: -1).collect()
+    async def main() -> ts.RunReport:
+        with ThreadPoolExecutor(1) as pool:
+            src = ts.source(["a"]).map(
+                fetch,
+                rate_limit=ts.RateLimit(5),
+                rate_cost=lambda s: -1,
+                retry=ts.Retry(3, ts.Backoff.none()),
+                on_error="skip",
+                executor=pool if on == "executor" else None,
+            )
+            reports: list[ts.RunReport] = []
+            try:
+                await src.collect(on_report=reports.append)
+            finally:
+                assert reports[0].stages[1].failed == 1 and reports[0].stages[1].retried == 0
+            return reports[0]
 
-    with pytest.raises(TypeError, match="stage 'fetch': rate_cost must give a number of tokens >= 0, got -1"):
+    with pytest.raises(ValueError, match="stage 'fetch': rate_cost must give a finite number of tokens >= 0, got -1"):
         asyncio.run(main())
 
 
@@ -561,3 +581,104 @@ def test_throttle_is_the_same_bucket_on_elements() -> None:
     assert run_virtual(lambda: stamps(ts.throttle(4, per=1.0, burst=2))) == pytest.approx([0, 0, 0, 0.25, 0.5, 0.75])
     with pytest.raises(ValueError, match="stage 'throttle': burst must be >= 0"):
         ts.throttle(4, burst=-1)
+
+
+def test_a_cancelled_waiter_gives_its_reservation_back() -> None:
+    """A run that stops early (take) leaves no phantom reservations that would slow the limiter's next user."""
+    limit = ts.RateLimit(10, per=1.0)
+
+    async def call(x: int) -> int:
+        return x
+
+    async def main() -> float:
+        assert await ts.source(range(100)).map(call, rate_limit=limit, concurrency=20).take(2).collect() == [0, 1]
+        await asyncio.sleep(0.2)
+        started = now()
+        await ts.source([7]).map(call, rate_limit=limit).collect()
+        return now() - started
+
+    assert run_virtual(main) == pytest.approx(0.0, abs=1e-9)  # the limiter was idle: no wait
+
+
+def test_a_fractional_rate_holds_at_most_its_ceiling_in_a_window() -> None:
+    starts: list[float] = []
+
+    async def call(x: int) -> int:
+        starts.append(now())
+        return x
+
+    async def main() -> None:
+        await ts.source(range(12)).map(call, concurrency=6, rate_limit=ts.RateLimit(2.5, per=1.0)).collect()
+
+    run_virtual(main)
+    assert most_in_a_window(starts, 1.0) == 3  # 0.4 s apart: three fit in a second, never four
+
+
+async def test_in_real_time_the_window_bound_holds_for_the_calls_actual_starts() -> None:
+    starts: list[float] = []
+
+    async def call(x: int) -> int:
+        starts.append(now())
+        return x
+
+    await ts.source(range(60)).map(call, concurrency=20, rate_limit=ts.RateLimit(20, per=0.1)).collect()
+    starts.sort()
+    assert max(sum(1 for u in starts[i:] if u < t + 0.1 - 1e-4) for i, t in enumerate(starts)) <= 20
+
+
+def test_a_call_that_swallows_its_timeout_still_times_out() -> None:
+    async def stubborn(x: int) -> int:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass  # swallowed: the late result must not be used
+        return x
+
+    async def main() -> ts.RunReport:
+        return await ts.source([1]).map(stubborn, timeout=1.0, on_error="skip").run()
+
+    report = run_virtual(main)
+    assert report.items == 0 and report.stages[1].timed_out == 1 and report.stages[1].skipped == 1
+
+
+def test_executor_timeouts_count_from_a_free_worker_not_from_the_queue() -> None:
+    """A call that timed out holds its worker until it ends; the next calls wait for a free worker rather than
+    use up their time behind it, so only the slow elements time out."""
+    ran: list[int] = []
+
+    def work(x: int) -> int:
+        ran.append(x)
+        time.sleep(0.3 if x in (0, 1) else 0.0)
+        return x
+
+    dead: list[ts.DeadLetter[int]] = []
+
+    async def main() -> ts.RunReport:
+        with ThreadPoolExecutor(2) as pool:
+            src = ts.source(range(8)).map(
+                work, executor=pool, timeout=0.05, on_error="skip", dead_letter=ts.for_each(dead.append)
+            )
+            return await src.run()
+
+    report = asyncio.run(main())
+    assert sorted(d.element for d in dead) == [0, 1] and report.items == 6
+    assert report.stages[1].timed_out == 2 and sorted(ran) == list(range(8))
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.raises(ValueError, match="concurrency must be at most the executor's 2 workers"):
+            ts.map(work, executor=pool, timeout=1.0, concurrency=4)
+
+
+def test_on_an_executor_the_deadline_counts_from_the_first_call() -> None:
+    events: list[ts.RetryEvent] = []
+
+    def slow_failure(x: int) -> int:
+        time.sleep(0.3)
+        raise TooMany()
+
+    async def main() -> ts.RunReport:
+        with ThreadPoolExecutor(1) as pool:
+            retry = ts.Retry(5, ts.Backoff.constant(0.1), deadline=0.35, on_retry=events.append)
+            return await ts.source([1]).map(slow_failure, executor=pool, retry=retry, on_error="skip").run()
+
+    report = asyncio.run(main())
+    assert events == [] and report.stages[1].skipped == 1  # 0.3 s taken + 0.1 s wait would pass 0.35 s

@@ -132,6 +132,8 @@ class Recovery:
                 server = self._hook(retry.delay_after, exc, "delay_from", x)
                 delay = retry.backoff.delay(attempts, self._rng) if server is None else server
                 elapsed = loop.time() - began - slept + asked
+                if server is not None and guard.pauses is not None:
+                    guard.pauses.pause(server)  # the server said to slow down: so does every stage on the limiter
                 if retry.deadline is not None and elapsed + delay > retry.deadline:
                     exc.add_note(
                         f"typedstream: gave up: waiting {delay:g} s more would pass the deadline of "
@@ -140,8 +142,6 @@ class Recovery:
                     break
                 if retry.on_retry is not None:
                     self._hook(retry.on_retry, RetryEvent(st.name, x, attempts, exc, delay, elapsed), "on_retry", x)
-                if server is not None and guard.pauses is not None:
-                    guard.pauses.pause(delay)  # the server said to slow down: so does every stage on the limiter
                 st.retried += 1
                 waiting, waiting_loop = now(), loop.time()
                 await retry.sleep(delay)

@@ -68,6 +68,9 @@ class RemotePool(Pool):
         self.chunk = remote.chunk_size or 1  # before anything is measured: a call may take seconds
         self.sized = remote.chunk_size is None and stages[0].limits is None  # else the chunk stays as it is
         self.overdue: list[asyncio.Task[Payload]] = []  # tasks that timed out, still running: the pool outlives them
+        limits = stages[0].limits
+        # With timeout=: at most `concurrency` (<= the workers) calls on the executor, overdue ones included.
+        self.slots = None if limits is None or limits.timeout is None else asyncio.Semaphore(self.concurrency)
         self.per_call: float | None = None  # seconds of calls per element on the worker, smoothed
         self.overhead = float("inf")  # the least seconds seen outside the calls per task: sending, returning
         self.window = self.concurrency * self.chunk
@@ -118,6 +121,7 @@ class RemotePool(Pool):
 
     @override
     async def _run(self, items: list[tuple[int, Any]]) -> None:
+        sent = asyncio.get_running_loop().time()  # the elements' first calls start about now (a deadline's start)
         try:
             outcomes = await self._chain([x for _, x in items], 0)
         except Exception as e:  # the executor refused a task: nothing more can run on it
@@ -125,7 +129,7 @@ class RemotePool(Pool):
             return
         for (idx, x), outcome in zip(items, outcomes):
             try:
-                r = await self._resolve(outcome, 0)
+                r = await self._resolve(outcome, 0, sent)
             except _Failed as f:
                 self.stages[f.stage].items_in += 1
                 self.failures.append(f.error)
@@ -147,7 +151,7 @@ class RemotePool(Pool):
         st.items_in += 1
         self.failures.append(annotate(e, st.name, has_element=False))
 
-    async def _resolve(self, outcome: tuple[int, int, Any], start: int) -> Any:
+    async def _resolve(self, outcome: tuple[int, int, Any], start: int, sent: float | None = None) -> Any:
         """What an element's outcome from the stages ``start`` on gives: the last stage's outputs (a list), or
         ``SKIPPED`` (nothing to deliver). A failed call goes to its stage's guard, as on the loop; after a
         retry the element goes on through the stages after it."""
@@ -163,7 +167,7 @@ class RemotePool(Pool):
                 return SKIPPED
             inp, exc = value
             try:
-                r = await st.settle(self._alone_call(k), inp, exc, [0.0])
+                r = await st.settle(self._alone_call(k), inp, exc, [0.0], sent if k == 0 else None)
             except Exception as e:
                 raise _Failed(k, e) from None
             if r is SKIPPED:
@@ -210,8 +214,16 @@ class RemotePool(Pool):
         limits = self.stages[start].limits
         if limits is not None and limits.rate_limit is not None:
             await self._token(limits, xs, start)
+        if limits is not None and limits.timeout is not None:
+            assert self.slots is not None
+            await self.slots.acquire()  # released when the task's call has ended, timed out or not
         started = now()
-        task = launch(self.remote, kernels, payload)
+        try:
+            task = launch(self.remote, kernels, payload)
+        except BaseException:
+            if self.slots is not None and limits is not None and limits.timeout is not None:
+                self.slots.release()
+            raise
         self.in_flight += 1
         back: Payload | None = None
         lost: Exception | None = None
@@ -252,8 +264,13 @@ class RemotePool(Pool):
 
     async def _within(self, seconds: float, task: Any, start: int) -> Payload:
         """The task's outcome, or ``TimeoutError`` after ``seconds``. An executor cannot interrupt a call: one
-        that is running goes on, and the pool waits for it when it ends, so nothing outlives the run."""
+        that timed out runs on, holding its worker and its place among the stage's tasks (``slots``) until it
+        ends, so no later task waits behind it on the executor with its time running; the pool waits for it
+        when it ends, so nothing outlives the run."""
         landing = asyncio.ensure_future(land(self.remote, task))
+        slots = self.slots
+        assert slots is not None
+        landing.add_done_callback(lambda _: slots.release())
         try:
             await asyncio.wait([landing], timeout=seconds)
         except BaseException:

@@ -75,35 +75,50 @@ class Stage:
 
     async def _limited_call(self, limits: Limits, fn: Callable[[Any], Any], x: Any) -> Any:
         """``call`` for a stage with ``rate_limit=`` or ``timeout=``: every attempt, retries included, takes its
-        token and runs within its timeout. Waits for tokens, like waits between attempts, are not busy time."""
+        token and runs within its timeout. Waits for tokens, like waits between attempts, are not busy time. The
+        element's cost is found once, before its first attempt: a ``rate_cost`` that fails is the stage's bug,
+        which ends the run, not the element's failure to retry or skip."""
         started = now()
-        began = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        tokens = 1.0
+        if limits.cost is not None:
+            try:
+                tokens = self.cost(limits.cost, x)
+            except Exception as e:
+                raise self.failure(e, x) from None  # counted failed here; the caller counts it in
         waited = [0.0]
+        began: list[float] = []  # when the first call started, after its token: the deadline counts from there
 
         async def attempt(x: Any) -> Any:
             if limits.rate_limit is not None:
                 asked = now()  # timed here, on the clock busy time is on (the limiter's may be virtual)
-                await limits.rate_limit.acquire(1.0 if limits.cost is None else self.cost(limits.cost, x))
+                await limits.rate_limit.acquire(tokens)
                 spent = now() - asked
                 waited[0] += spent
                 self.rate_wait += spent
+            if not began:
+                began.append(loop.time())
             if limits.timeout is None:
                 return await call(fn, x)
             deadline = asyncio.timeout(limits.timeout)
             try:
                 async with deadline:
-                    return await call(fn, x)
+                    result = await call(fn, x)
             except TimeoutError:
                 if not deadline.expired():
                     raise  # the function's own
-                self.timed_out += 1
-                raise self.timed_out_error(limits.timeout) from None
+            else:
+                if not deadline.expired():
+                    return result
+                # the function swallowed the cancellation that timed it out: its late result is not used
+            self.timed_out += 1
+            raise self.timed_out_error(limits.timeout) from None
 
         try:
             try:
                 return await attempt(x)
             except Exception as e:
-                return await self.settle(attempt, x, e, waited, began)
+                return await self.settle(attempt, x, e, waited, began[0] if began else None)
         finally:
             took = now() - started
             self.busy += took - waited[0]
@@ -117,9 +132,15 @@ class Stage:
 
     def cost(self, cost: Callable[[Any], Any], x: Any) -> float:
         """The tokens a call on ``x`` takes (``rate_cost=``), checked."""
-        tokens = cost(x)
-        if isinstance(tokens, bool) or not isinstance(tokens, (int, float)) or not 0 <= tokens < math.inf:
-            raise TypeError(f"stage {self.name!r}: rate_cost must give a number of tokens >= 0, got {tokens!r}")
+        try:
+            tokens = cost(x)
+        except Exception as e:
+            e.add_note(f"typedstream: rate_cost of stage {self.name!r} raised")
+            raise
+        if isinstance(tokens, bool) or not isinstance(tokens, (int, float)):
+            raise TypeError(f"stage {self.name!r}: rate_cost must give a number of tokens, got {tokens!r}")
+        if not 0 <= tokens < math.inf:
+            raise ValueError(f"stage {self.name!r}: rate_cost must give a finite number of tokens >= 0, got {tokens!r}")
         return float(tokens)
 
     async def settle(

@@ -91,7 +91,8 @@ class ElementOptions(TypedDict, Generic[T], total=False, closed=True):
     timeout: float | None
     """Seconds each call (each attempt) may take: one that takes longer raises ``TimeoutError`` inside the
     element, so ``retry=`` retries it and ``on_error="skip"`` skips it. For an ``async`` function, or with
-    ``executor=``; a plain call on the loop cannot be interrupted."""
+    ``executor=`` (then ``concurrency`` is at most its workers); a plain call on the loop cannot be
+    interrupted."""
 
 
 OPTIONS = tuple(ElementOptions.__annotations__)
@@ -189,7 +190,14 @@ def settings(kind: str, f: object, options: ElementOptions[Any], catch: tuple[ty
     on = None if executor is None else remote(executor, chunk_size, at)
     limits = _limits(at, f, options, on)
     concurrency = options.get("concurrency")
-    concurrency = check_count(at, "concurrency", _concurrency(on) if concurrency is None else concurrency, minimum=1)
+    timed = on is not None and limits is not None and limits.timeout is not None
+    default = on.workers if timed and on is not None else _concurrency(on)
+    concurrency = check_count(at, "concurrency", default if concurrency is None else concurrency, minimum=1)
+    if timed and on is not None and concurrency > on.workers:
+        raise ValueError(
+            f"{at}: with timeout= and executor=, concurrency must be at most the executor's {on.workers} workers "
+            f"(a call queued behind others would use up its time waiting), got {concurrency}"
+        )
     ordered = options.get("ordered", True)
     if not isinstance(ordered, bool):  # pyright: ignore[reportUnnecessaryIsInstance]
         fail(TypeError, at, "ordered", "a bool", ordered)
