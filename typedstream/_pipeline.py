@@ -129,6 +129,7 @@ class _Step:
     fn: Callable[[Any], Any]
     retry: Retry | None
     executor: Executor | DaskClient | None = None
+    timeout: float | None = None
 
 
 class Pipeline(Generic[In, S]):
@@ -187,12 +188,13 @@ class Pipeline(Generic[In, S]):
         if retry is not None:
             check_instance(at, "retry", retry, Retry, "a Retry or None")
         if timeout is not None:
-            fn = _with_timeout(fn, check_seconds(at, "timeout", timeout), name)
+            timeout = check_seconds(at, "timeout", timeout, finite=True)
+            if executor is None and not is_async_callable(fn):
+                fn = _in_a_thread(fn)  # so that the engine can time out each attempt (the thread runs on)
         if executor is not None:
-            if timeout is not None:
-                raise ValueError(f"{at}: timeout= and executor= together are not supported yet; bound the step's work itself")
-            settings("step", fn, {"name": name, "executor": executor})  # checked now: an async f, a lambda for processes
-        return self._make(self.name, self._input_type, self._steps + (_Step(name, fn, retry, executor),))
+            # checked now: an async f, a lambda for processes, timeout= against the workers
+            settings("step", fn, {"name": name, "executor": executor, "timeout": timeout})
+        return self._make(self.name, self._input_type, self._steps + (_Step(name, fn, retry, executor, timeout),))
 
     @overload
     def step(
@@ -227,8 +229,8 @@ class Pipeline(Generic[In, S]):
         executor: Executor | DaskClient | None = None,
     ) -> Pipeline[In, Any]:
         """Add a step ``f: S -> S2`` (sync or async). ``retry`` re-runs a failing step with backoff;
-        ``timeout`` bounds each attempt (a sync step then runs in a worker thread); ``executor`` runs a plain
-        ``f`` on a thread or process pool or a Dask cluster."""
+        ``timeout`` bounds each attempt (a sync step then runs in a worker thread, or on ``executor``); ``executor``
+        runs a plain ``f`` on a thread or process pool or a Dask cluster."""
         return self._then(name, f, retry, timeout, executor)
 
     @overload
@@ -359,7 +361,15 @@ class Pipeline(Generic[In, S]):
         """One engine stage: ``map_ok``'s call, the engine's retry, then a catch-all that ``StepKernel`` turns
         into ``Failure(StepError)`` (not shown in graphs: it is how a step reports, not a user option)."""
         checked = settings(
-            "step", step.fn, {"name": step.name, "retry": step.retry, "concurrency": concurrency, "executor": step.executor}
+            "step",
+            step.fn,
+            {
+                "name": step.name,
+                "retry": step.retry,
+                "concurrency": concurrency,
+                "executor": step.executor,
+                "timeout": step.timeout,
+            },
         )
         guard = dataclasses.replace(checked.guard or Guard(), catch=(Exception,), catch_shown=False)
         kernel = functools.partial(StepKernel, fail=functools.partial(_step_error, self.name, step.name))
@@ -406,20 +416,12 @@ def _step_error(pipeline: str, step: str, state: object, caught: Caught) -> Step
     return StepError(pipeline, step, state, caught.error, caught.attempts)
 
 
-def _with_timeout(fn: Callable[[Any], Any], seconds: float, step: str) -> Callable[[Any], Any]:
-    """Each attempt of ``fn`` within ``seconds``; a sync ``fn`` runs in a worker thread so it can be timed out
-    (the thread itself cannot be stopped: its result is discarded)."""
-    is_async = is_async_callable(fn)
+def _in_a_thread(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A sync step as an async one that runs it in a worker thread, so each attempt can be timed out (the thread
+    itself cannot be stopped: its result is discarded)."""
 
     @functools.wraps(fn)
-    async def timed(state: Any) -> Any:
-        limit = asyncio.timeout(seconds)
-        try:
-            async with limit:
-                return await (fn(state) if is_async else asyncio.to_thread(fn, state))
-        except TimeoutError as e:
-            if limit.expired():  # ours, not a TimeoutError of the step's own
-                raise TimeoutError(f"step {step!r}: no result within {seconds} s") from e
-            raise
+    async def threaded(state: Any) -> Any:
+        return await asyncio.to_thread(fn, state)
 
-    return timed
+    return threaded

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -279,7 +280,8 @@ async def test_a_step_timeout_fails_the_step(kind: Literal["async", "sync"]) -> 
     result = await ts.Pipeline("p", int).step("slow", step, timeout=0.05).run(1)
     assert time.perf_counter() - started < 0.25
     assert isinstance(result.steps[0].error, TimeoutError)
-    assert "step 'slow': no result within 0.05 s" in str(result.steps[0].error)
+    assert "took longer than timeout=0.05 s" in str(result.steps[0].error)
+    assert result.report.stages[-1].timed_out == 1
     if kind == "sync":
         await asyncio.sleep(0.3)  # let the worker thread finish before the next test
 
@@ -441,3 +443,14 @@ async def test_a_list_step_s_skips_are_in_the_report_and_the_step_record() -> No
     items = report.stage("evens (nested runs)")
     assert (items.items_in, items.items_out, items.skipped) == (1000, 500, 500)
     assert report.skipped == 500 and report.stage("evens").items_in == 100
+
+
+async def test_a_step_on_an_executor_can_have_a_timeout() -> None:
+    def slow(x: int) -> int:
+        time.sleep(0.3 if x == 1 else 0.0)
+        return x * 2
+
+    with ThreadPoolExecutor(1) as pool:
+        p = ts.Pipeline("p", int).step("slow", slow, timeout=0.05, executor=pool)
+        late, quick = await p.run(1), await p.run(2)
+    assert isinstance(late.steps[0].error, TimeoutError) and quick.state == 4
