@@ -7,6 +7,7 @@ Timing rules run on a virtual-time loop (``run_virtual``): waits are exact and t
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures import ThreadPoolExecutor
@@ -621,9 +622,16 @@ async def test_in_real_time_the_window_bound_holds_for_the_calls_actual_starts()
         starts.append(now())
         return x
 
-    await ts.source(range(60)).map(call, concurrency=20, rate_limit=ts.RateLimit(20, per=0.1)).collect()
+    gc.disable()  # a collection between the token and the call would move a start by more than the margin
+    try:
+        await ts.source(range(60)).map(call, concurrency=20, rate_limit=ts.RateLimit(20, per=0.1)).collect()
+    finally:
+        gc.enable()
     starts.sort()
-    assert max(sum(1 for u in starts[i:] if u < t + 0.1 - 1e-4) for i, t in enumerate(starts)) <= 20
+    # The limiter counts the moment it lets a call through; the call records its start a few microseconds later
+    # (more if the OS preempts the process on a loaded machine): a margin of 1 ms, against lateness of the
+    # same order that the limiter's log of actual starts absorbs.
+    assert max(sum(1 for u in starts[i:] if u < t + 0.1 - 1e-3) for i, t in enumerate(starts)) <= 20
 
 
 def test_a_call_that_swallows_its_timeout_still_times_out() -> None:
