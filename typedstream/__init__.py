@@ -58,6 +58,7 @@ from ._report import RunReportDict as RunReportDict
 from ._report import StageMetrics as StageMetrics
 from ._report import StageMetricsDict as StageMetricsDict
 from ._retry import Backoff as Backoff
+from ._ratelimit import Clock as Clock
 from ._ratelimit import RateLimit as RateLimit
 from ._retry import Retry as Retry
 from ._retry import RetryEvent as RetryEvent
@@ -83,6 +84,7 @@ __all__ = [
     "Backoff",
     "BatchStage",
     "BindStage",
+    "Clock",
     "DaskClient",
     "DeadLetter",
     "DistinctStage",

@@ -96,9 +96,9 @@ class RateLimit:
         # When the last calls of one token actually started: the window bound holds for them even when the loop
         # wakes a waiter late (a late call and an on-time one could otherwise share a window).
         self._starts: deque[float] = deque(maxlen=math.ceil(rate + burst))
-        self.calls = 0
+        self.calls: int = 0
         """Calls let through so far."""
-        self.waited = 0.0
+        self.waited: float = 0.0
         """Seconds callers have waited for a token so far, summed over callers."""
 
     def __repr__(self) -> str:
@@ -113,9 +113,8 @@ class RateLimit:
         if not (math.isfinite(cost) and cost >= 0):
             fail(ValueError, "RateLimit.acquire", "cost", "a finite number >= 0", cost)
         clock = self._clock
-        began = self._now()
+        began = t = self._now()
         while True:
-            t = self._now()
             start = max(t, self._paid_until - self._tolerance, self._paused_until)
             before = self._paid_until
             self._paid_until = end = max(start, before) + cost * self._interval
@@ -128,12 +127,13 @@ class RateLimit:
             except BaseException:
                 self._give_back(end, before)
                 raise
-            if self._pauses == pauses or self._now() >= self._paused_until:
+            t = self._now()
+            if self._pauses == pauses or t >= self._paused_until:
                 break
             self._give_back(end, before)  # paused while waiting: reserve again, after the pause
         if cost == 1:
-            self._starts.append(self._now())
-        waited = self._now() - began
+            self._starts.append(t)
+        waited = t - began
         self.calls += 1
         self.waited += waited
         return waited

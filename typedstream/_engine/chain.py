@@ -72,8 +72,6 @@ class Guard:
     """Exceptions that become values (try_map's ``Failure``, a Pipeline step's ``StepError``)."""
     catch_shown: bool = True
     """Whether graphs show the catch (a Pipeline step's catch-all is how it reports, not a user option)."""
-    pauses: RateLimit | None = None
-    """The stage's rate limit: a delay from ``retry.delay_from`` (the server's) pauses it for every stage on it."""
 
 
 @dataclass(frozen=True, slots=True)

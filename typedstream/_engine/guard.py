@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from .._errors import DeadLetter
 from .._retry import RetryEvent
 from .._sinks import Sink
-from .chain import Guard
+from .chain import Guard, Limits
 from .kernel import SKIPPED, Caught
 from .metrics import now
 from .tasks import cancel_and_wait
@@ -94,6 +94,7 @@ class Guarded(Protocol):
     skipped: int
     caught: int
     retry_wait: float
+    limits: Limits | None
 
 
 class Recovery:
@@ -111,9 +112,9 @@ class Recovery:
     async def recover(
         self, fn: Callable[[Any], Any], x: Any, exc: Exception, waited: list[float], began: float | None = None
     ) -> Any:
-        """``fn(x)`` raised ``exc`` on its first call, which started at ``began`` (the loop's time; default: now). Retry as the
-        policy says; then return the value, a ``Caught``, ``SKIPPED``, or raise the last exception with the stage
-        and element noted. Time spent waiting between attempts is added to ``waited[0]`` (it is the element's
+        """``fn(x)`` raised ``exc`` on its first call, which started at ``began`` (the loop's time; default: now).
+        Retry as the policy says; then return the value, a ``Caught``, ``SKIPPED``, or raise the last exception
+        with the stage and element noted. Time spent waiting between attempts is added to ``waited[0]`` (it is the element's
         latency, not busy time).
 
         Only ``Exception``s get here: a cancellation is never retried, caught or skipped.
@@ -132,8 +133,9 @@ class Recovery:
                 server = self._hook(retry.delay_after, exc, "delay_from", x)
                 delay = retry.backoff.delay(attempts, self._rng) if server is None else server
                 elapsed = loop.time() - began - slept + asked
-                if server is not None and guard.pauses is not None:
-                    guard.pauses.pause(server)  # the server said to slow down: so does every stage on the limiter
+                limit = None if st.limits is None else st.limits.rate_limit
+                if server is not None and limit is not None and limit.pause_on_retry_after:
+                    limit.pause(server)  # the server said to slow down: so does every stage on the limiter
                 if retry.deadline is not None and elapsed + delay > retry.deadline:
                     exc.add_note(
                         f"typedstream: gave up: waiting {delay:g} s more would pass the deadline of "

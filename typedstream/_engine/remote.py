@@ -257,10 +257,7 @@ class RemotePool(Pool):
     async def _token(self, limits: Limits, xs: list[Any], start: int) -> None:
         st = self.stages[start]
         assert limits.rate_limit is not None
-        cost = len(xs) if limits.cost is None else sum(st.cost(limits.cost, x) for x in xs)
-        asked = now()
-        await limits.rate_limit.acquire(cost)
-        st.rate_wait += now() - asked
+        await st.token(limits.rate_limit, len(xs) if limits.cost is None else sum(st.cost(limits.cost, x) for x in xs))
 
     async def _within(self, seconds: float, task: Any, start: int) -> Payload:
         """The task's outcome, or ``TimeoutError`` after ``seconds``. An executor cannot interrupt a call: one
@@ -279,9 +276,8 @@ class RemotePool(Pool):
         if landing.done():
             return landing.result()
         self.overdue.append(landing)
-        st = self.stages[start]
-        st.timed_out += 1
-        raise st.timed_out_error(seconds, f"; it runs on to its end on {self.remote.label}, and the run waits for it")
+        after = f"; it runs on to its end on {self.remote.label}, and the run waits for it"
+        raise self.stages[start].time_out(seconds, after)
 
     @override
     async def _ended(self) -> None:

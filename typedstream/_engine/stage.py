@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from .._ratelimit import RateLimit
 from .chain import Limits, Op, Shape
 from .guard import DeadLetters, Recovery, annotate, call
 from .metrics import Histogram, Waits, now
@@ -91,11 +92,7 @@ class Stage:
 
         async def attempt(x: Any) -> Any:
             if limits.rate_limit is not None:
-                asked = now()  # timed here, on the clock busy time is on (the limiter's may be virtual)
-                await limits.rate_limit.acquire(tokens)
-                spent = now() - asked
-                waited[0] += spent
-                self.rate_wait += spent
+                waited[0] += await self.token(limits.rate_limit, tokens)
             if not began:
                 began.append(loop.time())
             if limits.timeout is None:
@@ -111,8 +108,7 @@ class Stage:
                 if not deadline.expired():
                     return result
                 # the function swallowed the cancellation that timed it out: its late result is not used
-            self.timed_out += 1
-            raise self.timed_out_error(limits.timeout) from None
+            raise self.time_out(limits.timeout) from None
 
         try:
             try:
@@ -124,8 +120,18 @@ class Stage:
             self.busy += took - waited[0]
             self.latency.add(took)
 
-    def timed_out_error(self, seconds: float, after: str = "") -> TimeoutError:
-        """What a call that ran out of time raises in its element."""
+    async def token(self, limit: RateLimit, tokens: float) -> float:
+        """Take ``tokens`` from the stage's rate limit before a call; the seconds waited, timed on the clock busy
+        time is on (the limiter's may be virtual) and counted as the stage's ``rate_wait``."""
+        asked = now()
+        await limit.acquire(tokens)
+        spent = now() - asked
+        self.rate_wait += spent
+        return spent
+
+    def time_out(self, seconds: float, after: str = "") -> TimeoutError:
+        """A call ran out of time: count it; what it raises in its element."""
+        self.timed_out += 1
         error = TimeoutError(f"the call took longer than timeout={seconds:g} s")
         error.add_note(f"typedstream: a call of stage {self.name!r} took longer than timeout={seconds:g} s{after}")
         return error

@@ -5,7 +5,6 @@ built by ``element`` from its checked options: the engine then calls, times, gua
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import itertools
@@ -203,10 +202,7 @@ def settings(kind: str, f: object, options: ElementOptions[Any], catch: tuple[ty
         fail(TypeError, at, "ordered", "a bool", ordered)
     window = options.get("window")
     window = check_count(at, "window", 32 * concurrency if window is None else window, minimum=concurrency)
-    guard = _guard(at, options, catch)
-    if guard is not None and limits is not None and limits.rate_limit is not None and limits.rate_limit.pause_on_retry_after:
-        guard = dataclasses.replace(guard, pauses=limits.rate_limit)
-    return Settings(name, concurrency, ordered, window, guard, on, limits)
+    return Settings(name, concurrency, ordered, window, _guard(at, options, catch), on, limits)
 
 
 def _limits(at: str, f: object, options: ElementOptions[Any], on: Remote | None) -> Limits | None:

@@ -35,6 +35,19 @@ def cost(url: str) -> int:
     return len(url)
 
 
+class TestClock:
+    """What ``RateLimit(clock=)`` takes: ``time()`` and an async ``sleep(seconds)``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float, /) -> None:
+        self.now += seconds
+
+
 async def services() -> None:
     limit = ts.RateLimit(400, per=1.0, burst=10)
     assert_type(ts.RateLimit(0.5, pause_on_retry_after=False).rate, float)
@@ -47,6 +60,11 @@ async def services() -> None:
     assert_type(ts.map(fetch, rate_limit=limit, rate_cost=cost), ts.Stream[str, Row])
     assert_type(urls | ts.throttle(10, per=1.0, burst=2), ts.Source[str])
     assert_type(await limit.acquire(2), float)
+    assert_type(limit.calls, int)
+    assert_type(limit.waited, float)
+    clock: ts.Clock = TestClock()
+    assert_type(ts.RateLimit(5, clock=clock).burst, int)
+    assert_type(ts.RateLimit(5, clock=TestClock()).per, float)
     report = await (urls | ts.map(fetch, rate_limit=limit, timeout=1.0)).run()
     stage = report.stages[1]
     assert_type(stage.rate_wait, float)
